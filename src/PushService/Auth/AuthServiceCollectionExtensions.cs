@@ -1,0 +1,76 @@
+using System.Text;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using PushService.Protocol;
+
+namespace PushService.Auth;
+
+internal static class AuthServiceCollectionExtensions
+{
+    public static IServiceCollection AddPushAuth(this IServiceCollection services)
+    {
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(Configuration.PushOptions.SectionName).ValidateOnStart();
+        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
+        services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        services.AddSingleton<ApiKeyRing>();
+
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthPolicies.ApiKeyScheme, configureOptions: null)
+            .AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwt) => ConfigureBearer(bearer, jwt.Value));
+
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuthPolicies.Publisher, policy => policy
+                .AddAuthenticationSchemes(AuthPolicies.ApiKeyScheme)
+                .RequireAuthenticatedUser())
+            .AddPolicy(AuthPolicies.Subscriber, policy => policy
+                .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
+                .RequireClaim(AuthPolicies.SubjectClaim));
+        return services;
+    }
+
+    private static void ConfigureBearer(JwtBearerOptions bearer, JwtOptions jwt)
+    {
+        // Keep claim names as issued ("sub", "topics") rather than mapped to WS-* URIs.
+        bearer.MapInboundClaims = false;
+        bearer.TokenValidationParameters = new TokenValidationParameters
+        {
+            NameClaimType = AuthPolicies.SubjectClaim,
+            ValidateIssuer = jwt.Issuer.Length > 0,
+            ValidIssuer = jwt.Issuer,
+            ValidateAudience = jwt.Audience.Length > 0,
+            ValidAudience = jwt.Audience,
+            ValidateLifetime = true,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+        };
+        if (jwt.SigningKey.Length > 0)
+        {
+            bearer.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey));
+            bearer.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+        }
+        if (jwt.Authority.Length > 0)
+        {
+            bearer.Authority = jwt.Authority;
+            bearer.RequireHttpsMetadata = jwt.Authority.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
+        }
+        bearer.Events = new JwtBearerEvents
+        {
+            // Browsers cannot set headers on WebSocket and EventSource requests, so the hub
+            // (and only the hub) also reads the token from the query string.
+            OnMessageReceived = context =>
+            {
+                var token = context.Request.Query["access_token"];
+                if (!string.IsNullOrEmpty(token) && context.HttpContext.Request.Path.StartsWithSegments(HubProtocolNames.HubPath))
+                {
+                    context.Token = token;
+                }
+                return Task.CompletedTask;
+            },
+        };
+    }
+}

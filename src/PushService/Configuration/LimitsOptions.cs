@@ -1,0 +1,28 @@
+namespace PushService.Configuration;
+
+/// <summary>The <c>Push:Limits</c> section: bounds on what one request or connection may ask for.</summary>
+public sealed class LimitsOptions
+{
+    public const string SectionName = "Push:Limits";
+
+    /// <summary>Largest publish request body, in bytes. Default 4 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Largest <c>data</c> of one notification, as UTF-8 JSON, in bytes. Default 64 KiB.</summary>
+    public int MaxDataBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Most notifications in one batch request. Default 1,000.</summary>
+    public int MaxBatchSize { get; set; } = 1000;
+
+    /// <summary>Most users addressed by one notification. Default 1,000.</summary>
+    public int MaxUsersPerNotification { get; set; } = 1000;
+
+    /// <summary>Most topics addressed by one notification. Default 100.</summary>
+    public int MaxTopicsPerNotification { get; set; } = 100;
+
+    /// <summary>Most topics one hub connection may subscribe to. Default 100.</summary>
+    public int MaxSubscriptionsPerConnection { get; set; } = 100;
+
+    /// <summary>Largest message a hub client may send, in bytes. Default 32 KiB.</summary>
+    public long MaxHubMessageBytes { get; set; } = 32 * 1024;
+}

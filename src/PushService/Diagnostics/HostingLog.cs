@@ -1,0 +1,11 @@
+namespace PushService.Diagnostics;
+
+/// <summary>Hosting log events, ids 1300–1399.</summary>
+internal static partial class HostingLog
+{
+    [LoggerMessage(1300, LogLevel.Information, "PushService node {NodeId} started with the {Engine} engine, listening on {Urls}.")]
+    public static partial void Started(ILogger logger, string nodeId, string engine, string urls);
+
+    [LoggerMessage(1301, LogLevel.Information, "Development mode: demo page at {Url}/ ; publish with header X-Api-Key: {ApiKey}")]
+    public static partial void DevelopmentKey(ILogger logger, string apiKey, string url);
+}

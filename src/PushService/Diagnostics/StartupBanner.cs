@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using PushService.Auth;
+using PushService.Configuration;
+
+namespace PushService.Diagnostics;
+
+/// <summary>Says, once the node listens, which engine it runs, its id and where to reach it.</summary>
+internal sealed class StartupBanner(
+    IServer server,
+    IHostApplicationLifetime lifetime,
+    IHostEnvironment environment,
+    IOptions<PushOptions> push,
+    IOptions<ApiKeyOptions> keys,
+    ILogger<StartupBanner> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var urls = string.Join(", ", addresses);
+            HostingLog.Started(logger, push.Value.NodeId, push.Value.UsesRedis ? "redis" : "memory", urls);
+            if (environment.IsDevelopment())
+            {
+                // Development only: the demo page and the README's curl examples use this key.
+                HostingLog.DevelopmentKey(logger, keys.Value.ApiKeys[0].Key, addresses.FirstOrDefault() ?? "");
+            }
+        });
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

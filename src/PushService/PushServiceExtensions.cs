@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using PushService.Auth;
+using PushService.Configuration;
+using PushService.Delivery;
+using PushService.Demo;
+using PushService.Diagnostics;
+using PushService.Publishing;
+using PushService.Protocol;
+using PushService.Redis;
+
+namespace PushService;
+
+/// <summary>The service's table of contents: what it registers and what it maps.</summary>
+public static class PushServiceExtensions
+{
+    public static WebApplicationBuilder AddPushService(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var push = BindPushOptions(builder.Configuration);
+        services.AddOptions<PushOptions>().BindConfiguration(PushOptions.SectionName)
+            .PostConfigure(o => o.NodeId = o.NodeId.Length > 0 ? o.NodeId : push.NodeId)
+            .ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PushOptions>, PushOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PublishJsonContext.Default));
+        services.AddPushAuth();
+
+        services.AddSingleton<PublishBodyReader>();
+        services.AddSingleton<PublishRequestValidator>();
+        services.AddSingleton<Publisher>();
+
+        services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        services.AddSignalR()
+            .AddMessagePackProtocol()
+            .AddPushRedisBackplane(push);
+        services.AddOptions<HubOptions>().Configure<IOptions<LimitsOptions>>((hub, limits) => hub.MaximumReceiveMessageSize = limits.Value.MaxHubMessageBytes);
+
+        services.AddHostedService<StartupBanner>();
+        return builder;
+    }
+
+    public static WebApplication MapPushService(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapDemo();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapPublishEndpoints();
+        app.MapHub<NotificationHub>(HubProtocolNames.HubPath);
+        return app;
+    }
+
+    // The backplane is chosen while services are registered, before options exist.
+    private static PushOptions BindPushOptions(ConfigurationManager configuration)
+    {
+        var push = configuration.GetSection(PushOptions.SectionName).Get<PushOptions>() ?? new PushOptions();
+        if (push.NodeId.Length == 0)
+        {
+            push.NodeId = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..6]}";
+        }
+        return push;
+    }
+}

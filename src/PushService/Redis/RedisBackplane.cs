@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.SignalR;
+using PushService.Configuration;
+using StackExchange.Redis;
+
+namespace PushService.Redis;
+
+internal static class RedisBackplane
+{
+    /// <summary>
+    /// Scales out through SignalR's own Redis backplane: every user, group and broadcast send
+    /// becomes a PUBLISH on a literal channel under the prefix, and each node delivers to its
+    /// own connections.
+    /// </summary>
+    public static ISignalRServerBuilder AddPushRedisBackplane(this ISignalRServerBuilder signalR, PushOptions push)
+    {
+        if (!push.UsesRedis)
+        {
+            return signalR;
+        }
+        return signalR.AddStackExchangeRedis(options =>
+        {
+            options.Configuration = ConfigurationOptions.Parse(push.Redis);
+            options.Configuration.ChannelPrefix = RedisChannel.Literal(push.RedisPrefix + ":");
+            options.Configuration.ClientName ??= "pushservice-" + push.NodeId;
+        });
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using PushService.Protocol;
+
+namespace PushService.Tests.Infrastructure;
+
+/// <summary>A subscriber on the official Microsoft.AspNetCore.SignalR.Client, recording what it receives.</summary>
+public sealed class OfficialClient : IAsyncDisposable
+{
+    private OfficialClient(HubConnection connection) => Connection = connection;
+
+    public HubConnection Connection { get; }
+
+    internal Inbox<NotificationMessage> Received { get; } = new();
+
+    public static async Task<OfficialClient> ConnectAsync(PushNode node, string token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false)
+    {
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(node.Url, HubProtocolNames.HubPath), options =>
+            {
+                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                options.Transports = transport;
+            });
+        if (messagePack)
+        {
+            builder.AddMessagePackProtocol();
+        }
+        var client = new OfficialClient(builder.Build());
+        client.Connection.On<NotificationMessage>(HubProtocolNames.NotificationTarget, client.Received.Add);
+        await client.Connection.StartAsync().DefaultTimeout();
+        return client;
+    }
+
+    public Task SubscribeAsync(string topic) => Connection.InvokeAsync(HubProtocolNames.Subscribe, topic).DefaultTimeout();
+
+    public Task UnsubscribeAsync(string topic) => Connection.InvokeAsync(HubProtocolNames.Unsubscribe, topic).DefaultTimeout();
+
+    internal Task<NotificationMessage> WaitForAsync(string id) => Received.WaitForAsync(n => n.Id == id);
+
+    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+}
