@@ -60,10 +60,16 @@ public static class PushServiceExtensions
         return app;
     }
 
-    // The backplane is chosen while services are registered, before options exist.
+    // The backplane is chosen while services are registered, before options exist, so these
+    // settings are validated here too: a bad Push:Redis must fail with its name, not deep in SignalR.
     private static PushOptions BindPushOptions(ConfigurationManager configuration)
     {
         var push = configuration.GetSection(PushOptions.SectionName).Get<PushOptions>() ?? new PushOptions();
+        var validation = new PushOptionsValidator().Validate(Options.DefaultName, push);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(PushOptions), validation.Failures);
+        }
         if (push.NodeId.Length == 0)
         {
             push.NodeId = $"{Environment.MachineName}-{Guid.NewGuid().ToString("N")[..6]}";

@@ -51,15 +51,20 @@ public sealed class PushNode : IAsyncDisposable
     /// <summary>Builds and starts a node expected to fail at start; returns the failure.</summary>
     public static async Task<Exception> StartFailureAsync(Dictionary<string, string?> settings, string environment = "Production")
     {
-        var app = CreateBuilder(settings, environment).Build();
-        app.MapPushService();
+        WebApplication? app = null;
         try
         {
+            // Some settings are read while services are registered or endpoints mapped: all count as start.
+            app = CreateBuilder(settings, environment).Build();
+            app.MapPushService();
             await app.StartAsync().DefaultTimeout();
         }
         catch (Exception ex)
         {
-            await app.DisposeAsync();
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
             return ex;
         }
         await app.DisposeAsync();
