@@ -38,9 +38,14 @@ public sealed class PushNode : IAsyncDisposable
         ["Push:RedisPrefix"] = prefix ?? "push",
     };
 
-    public static async Task<PushNode> StartAsync(Dictionary<string, string?>? settings = null, string environment = "Production")
+    /// <param name="url">Where to listen; a free port when null (pass a stopped node's URL to restart it).</param>
+    public static async Task<PushNode> StartAsync(Dictionary<string, string?>? settings = null, string environment = "Production", Uri? url = null)
     {
         var builder = CreateBuilder(settings ?? DefaultSettings(), environment);
+        if (url is not null)
+        {
+            builder.WebHost.UseUrls(url.ToString());
+        }
         var app = builder.Build();
         app.MapPushService();
         await app.StartAsync().DefaultTimeout();

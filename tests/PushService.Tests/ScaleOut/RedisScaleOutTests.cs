@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
+using PushService.Client;
 using PushService.Tests.Infrastructure;
 
 namespace PushService.Tests.ScaleOut;
@@ -100,6 +101,31 @@ public sealed class RedisScaleOutTests(RedisServer redis) : IAsyncLifetime
                 await client.DisposeAsync();
             }
         }
+    }
+
+    [Theory]
+    [InlineData(PushProtocol.Json)]
+    [InlineData(PushProtocol.MessagePack)]
+    public async Task OurSdkOnAnotherNodeReceivesWhatTheSdkPublisherSends(PushProtocol protocol)
+    {
+        await using var client = new PushClient(new PushClientOptions
+        {
+            Url = _nodes[2].Url,
+            AccessTokenProvider = () => Task.FromResult<string?>(TestTokens.For("gus", "orders:*")),
+            Protocol = protocol,
+        });
+        var inbox = new Inbox<Notification>();
+        using var _ = client.OnAny(n => { inbox.Add(n); return Task.CompletedTask; });
+        await client.StartAsync().DefaultTimeout();
+        await client.SubscribeAsync("orders:42").DefaultTimeout();
+        using var http = new HttpClient { BaseAddress = _nodes[0].Url };
+        var publisher = new PushPublisher(http, new PushPublisherOptions { BaseAddress = _nodes[0].Url, ApiKey = PushNode.ApiKey });
+
+        var direct = await publisher.PublishAsync(new PublishRequest("order.shipped") { Users = ["gus"], Data = new { Order = 42 } }).DefaultTimeout();
+        var topic = await publisher.PublishAsync(new PublishRequest("order.updated") { Topics = ["orders:42"] }).DefaultTimeout();
+
+        Assert.Equal(42, (await inbox.WaitForAsync(n => n.Id == direct.Id)).Data.GetProperty("order").GetInt32());
+        Assert.Equal("orders:42", (await inbox.WaitForAsync(n => n.Id == topic.Id)).Topic);
     }
 
     [Fact]

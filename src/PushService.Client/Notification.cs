@@ -1,0 +1,54 @@
+using System.Text.Json;
+
+namespace PushService.Client;
+
+/// <summary>
+/// A notification received from PushService.
+/// </summary>
+/// <remarks>
+/// Exactly one of <see cref="User"/>, <see cref="Topic"/> and <see cref="IsBroadcast"/> names the
+/// stream the notification came through. A connection that receives the same notification through
+/// several streams (for example addressed to the user and published to a subscribed topic) gets one
+/// <see cref="Notification"/> per stream, all with the same <see cref="Id"/>.
+/// </remarks>
+public sealed record Notification
+{
+    /// <summary>Gets the notification id, unique per published notification.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Gets the notification type, for example <c>email.new</c>.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>
+    /// Gets the published data. When the publisher sent no data this is a JSON <c>null</c>
+    /// (<see cref="JsonValueKind.Null"/>).
+    /// </summary>
+    public JsonElement Data { get; init; }
+
+    /// <summary>Gets the time the service accepted the notification, in UTC.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Gets the user id when the notification came through this user's stream; otherwise <see langword="null"/>.</summary>
+    public string? User { get; init; }
+
+    /// <summary>Gets the topic when the notification came through a topic stream; otherwise <see langword="null"/>.</summary>
+    public string? Topic { get; init; }
+
+    /// <summary>Gets a value indicating whether the notification was broadcast to every connection.</summary>
+    public bool IsBroadcast { get; init; }
+
+    /// <summary>
+    /// Deserializes <see cref="Data"/> to <typeparamref name="T"/>.
+    /// </summary>
+    /// <typeparam name="T">The type to deserialize to.</typeparam>
+    /// <param name="options">
+    /// The serializer options. The default is <see cref="JsonSerializerOptions.Web"/>
+    /// (camelCase names, case-insensitive matching).
+    /// </param>
+    /// <returns>The data, or <see langword="default"/> when <see cref="Data"/> is JSON <c>null</c>.</returns>
+    /// <exception cref="JsonException">The data is not a valid <typeparamref name="T"/>.</exception>
+    public T? GetData<T>(JsonSerializerOptions? options = null)
+        => Data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null
+            ? default
+            : Data.Deserialize<T>(options ?? JsonSerializerOptions.Web);
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test. Installs what the tests need first (redis-server from Debian) when missing,
+# so a fresh Debian machine with the .NET SDK needs nothing else. CI runs this same script.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=()
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+if ((${#packages[@]})); then
+  echo "test.sh: installing ${packages[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+status=0
+dotnet test PushService.sln --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" "$@" || status=$?
+
+# One closing line for people and CI: "N passed, N failed".
+passed=0 failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})) failed=$((failed + ${f:-0}))
+done
+echo
+echo "tests: $passed passed, $failed failed"
+if [ "$passed" -eq 0 ] && [ "$status" -eq 0 ]; then
+  echo "test.sh: no test ran" >&2
+  exit 1
+fi
+exit "$status"
