@@ -6,25 +6,10 @@ using PushService.Tests.Infrastructure;
 namespace PushService.Tests.Client;
 
 /// <summary>Our .NET SDK's subscriber against a real node.</summary>
-public sealed class PushClientTests : IAsyncLifetime
+public sealed class PushClientTests : SingleNodeTest
 {
-    private PushNode _node = null!;
-    private HttpClient _publisher = null!;
-
-    public async Task InitializeAsync()
-    {
-        _node = await PushNode.StartAsync();
-        _publisher = _node.CreatePublisherClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _publisher.Dispose();
-        await _node.DisposeAsync();
-    }
-
     private PushClient Client(string user, PushProtocol protocol = PushProtocol.Json, HttpTransportType transports = HttpTransportType.WebSockets, params string[] topics)
-        => Client(_node.Url, user, protocol, transports, topics);
+        => Client(Node.Url, user, protocol, transports, topics);
 
     private static PushClient Client(Uri url, string user, PushProtocol protocol, HttpTransportType transports, params string[] topics) => new(new PushClientOptions
     {
@@ -55,9 +40,9 @@ public sealed class PushClientTests : IAsyncLifetime
         await client.StartAsync().DefaultTimeout();
         await client.SubscribeAsync("news").DefaultTimeout();
 
-        var email = await _publisher.PublishAsync(new { type = "email.new", users = new[] { "alice" }, data = new { subject = "Hi", count = 3 } });
-        var news = await _publisher.PublishAsync(new { type = "news.posted", topics = new[] { "news" } });
-        var broadcast = await _publisher.PublishAsync(new { type = "maintenance", broadcast = true });
+        var email = await Publisher.PublishAsync(new { type = "email.new", users = new[] { "alice" }, data = new { subject = "Hi", count = 3 } });
+        var news = await Publisher.PublishAsync(new { type = "news.posted", topics = new[] { "news" } });
+        var broadcast = await Publisher.PublishAsync(new { type = "maintenance", broadcast = true });
 
         var received = await emails.WaitForAsync(n => n.Id == email);
         Assert.Equal("alice", received.User);
@@ -80,10 +65,10 @@ public sealed class PushClientTests : IAsyncLifetime
         using var _ = client.On("t", second.Add);
         await client.StartAsync().DefaultTimeout();
 
-        var before = await _publisher.PublishAsync(new { type = "t", users = new[] { "bob" } });
+        var before = await Publisher.PublishAsync(new { type = "t", users = new[] { "bob" } });
         await first.WaitForAsync(n => n.Id == before);
         registration.Dispose();
-        var after = await _publisher.PublishAsync(new { type = "t", users = new[] { "bob" } });
+        var after = await Publisher.PublishAsync(new { type = "t", users = new[] { "bob" } });
 
         await second.WaitForAsync(n => n.Id == after);
         Assert.DoesNotContain(first.Items, n => n.Id == after);
@@ -100,7 +85,7 @@ public sealed class PushClientTests : IAsyncLifetime
         var ids = new List<string>();
         for (var i = 0; i < 20; i++)
         {
-            ids.Add(await _publisher.PublishAsync(new { type = "t", users = new[] { "carol" }, data = i }));
+            ids.Add(await Publisher.PublishAsync(new { type = "t", users = new[] { "carol" }, data = i }));
         }
         var read = new List<string>();
         while (read.Count < ids.Count && await reader.MoveNextAsync())
@@ -120,7 +105,7 @@ public sealed class PushClientTests : IAsyncLifetime
         await client.SubscribeAsync("news").DefaultTimeout();
         await client.StartAsync().DefaultTimeout();
 
-        var id = await _publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
+        var id = await Publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
         await inbox.WaitForAsync(n => n.Id == id);
         Assert.Equal(["news"], client.Topics);
     }
@@ -145,8 +130,8 @@ public sealed class PushClientTests : IAsyncLifetime
     [Fact]
     public async Task AfterTheNodeRestartsTheClientReconnectsAndRejoinsItsTopics()
     {
-        var url = _node.Url;
-        await _node.DisposeAsync();
+        var url = Node.Url;
+        await Node.DisposeAsync();
         var node = await PushNode.StartAsync(url: url);
         try
         {
@@ -176,7 +161,7 @@ public sealed class PushClientTests : IAsyncLifetime
         }
         finally
         {
-            _node = node;
+            Node = node;
         }
     }
 
@@ -199,7 +184,7 @@ public sealed class PushClientTests : IAsyncLifetime
     {
         await using var client = new PushClient(new PushClientOptions
         {
-            Url = _node.Url,
+            Url = Node.Url,
             AccessTokenProvider = () => Task.FromResult<string?>("not-a-jwt"),
         });
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.StartAsync());

@@ -6,26 +6,25 @@ using PushService.Tests.Infrastructure;
 namespace PushService.Tests.Client;
 
 /// <summary>Our .NET SDK's publisher against a real node.</summary>
-public sealed class PushPublisherTests : IAsyncLifetime
+public sealed class PushPublisherTests : SingleNodeTest
 {
-    private PushNode _node = null!;
     private OfficialClient _alice = null!;
     private ServiceProvider _services = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _node = await PushNode.StartAsync();
-        _alice = await OfficialClient.ConnectAsync(_node, TestTokens.For("alice"));
+        await base.InitializeAsync();
+        _alice = await OfficialClient.ConnectAsync(Node, TestTokens.For("alice"));
         _services = new ServiceCollection()
-            .AddPushPublisher(o => { o.BaseAddress = _node.Url; o.ApiKey = PushNode.ApiKey; })
+            .AddPushPublisher(o => { o.BaseAddress = Node.Url; o.ApiKey = PushNode.ApiKey; })
             .Services.BuildServiceProvider();
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await _services.DisposeAsync();
         await _alice.DisposeAsync();
-        await _node.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     [Fact]
@@ -69,8 +68,8 @@ public sealed class PushPublisherTests : IAsyncLifetime
     [Fact]
     public async Task WrongKeyIsAnUnauthorizedException()
     {
-        using var http = new HttpClient { BaseAddress = _node.Url };
-        var publisher = new PushPublisher(http, new PushPublisherOptions { BaseAddress = _node.Url, ApiKey = "wrong-key-0123456789" });
+        using var http = new HttpClient { BaseAddress = Node.Url };
+        var publisher = new PushPublisher(http, new PushPublisherOptions { BaseAddress = Node.Url, ApiKey = "wrong-key-0123456789" });
 
         var error = await Assert.ThrowsAsync<PushApiException>(() => publisher.PublishAsync(new PublishRequest("t") { Broadcast = true }));
 

@@ -9,32 +9,17 @@ using PushService.Tests.Infrastructure;
 namespace PushService.Tests.Delivery;
 
 /// <summary>One in-memory node, subscribers on the official SignalR .NET client.</summary>
-public sealed class InMemoryDeliveryTests : IAsyncLifetime
+public sealed class InMemoryDeliveryTests : SingleNodeTest
 {
-    private PushNode _node = null!;
-    private HttpClient _publisher = null!;
-
-    public async Task InitializeAsync()
-    {
-        _node = await PushNode.StartAsync();
-        _publisher = _node.CreatePublisherClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _publisher.Dispose();
-        await _node.DisposeAsync();
-    }
-
     [Fact]
     public async Task UserNotificationReachesEveryConnectionOfThatUserOnly()
     {
-        await using var alice1 = await OfficialClient.ConnectAsync(_node, TestTokens.For("alice"));
-        await using var alice2 = await OfficialClient.ConnectAsync(_node, TestTokens.For("alice"), HttpTransportType.LongPolling);
-        await using var bob = await OfficialClient.ConnectAsync(_node, TestTokens.For("bob"));
+        await using var alice1 = await OfficialClient.ConnectAsync(Node, TestTokens.For("alice"));
+        await using var alice2 = await OfficialClient.ConnectAsync(Node, TestTokens.For("alice"), HttpTransportType.LongPolling);
+        await using var bob = await OfficialClient.ConnectAsync(Node, TestTokens.For("bob"));
 
-        var id = await _publisher.PublishAsync(new { type = "email.new", users = new[] { "alice" }, data = new { subject = "hi" } });
-        var sentinel = await _publisher.PublishAsync(new { type = "sentinel", users = new[] { "bob" } });
+        var id = await Publisher.PublishAsync(new { type = "email.new", users = new[] { "alice" }, data = new { subject = "hi" } });
+        var sentinel = await Publisher.PublishAsync(new { type = "sentinel", users = new[] { "bob" } });
 
         var first = await alice1.WaitForAsync(id);
         await alice2.WaitForAsync(id);
@@ -50,14 +35,14 @@ public sealed class InMemoryDeliveryTests : IAsyncLifetime
     {
         // A bare connection: the first handler registered for a target decides the argument type.
         await using var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(_node.Url, HubProtocolNames.HubPath), o => o.AccessTokenProvider = () => Task.FromResult<string?>(TestTokens.For("alice", "news")))
+            .WithUrl(new Uri(Node.Url, HubProtocolNames.HubPath), o => o.AccessTokenProvider = () => Task.FromResult<string?>(TestTokens.For("alice", "news")))
             .Build();
         var raw = new Inbox<JsonElement>();
         connection.On<JsonElement>(HubProtocolNames.NotificationTarget, raw.Add);
         await connection.StartAsync().DefaultTimeout();
         await connection.InvokeAsync(HubProtocolNames.Subscribe, "news").DefaultTimeout();
 
-        var id = await _publisher.PublishAsync(new { type = "news.posted", topics = new[] { "news" }, data = new[] { 1, 2 }, id = "pub-123" });
+        var id = await Publisher.PublishAsync(new { type = "news.posted", topics = new[] { "news" }, data = new[] { 1, 2 }, id = "pub-123" });
 
         var json = await raw.WaitForAsync(n => n.GetProperty("id").GetString() == id);
         Assert.Equal("pub-123", id);
@@ -72,18 +57,18 @@ public sealed class InMemoryDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task TopicsAreJoinedByExactGrantOrPatternAndLeftAgain()
     {
-        await using var client = await OfficialClient.ConnectAsync(_node, TestTokens.For("carol", "news", "stock:*"));
+        await using var client = await OfficialClient.ConnectAsync(Node, TestTokens.For("carol", "news", "stock:*"));
         await client.SubscribeAsync("news");
         await client.SubscribeAsync("stock:ACME");
 
-        var news = await _publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
-        var stock = await _publisher.PublishAsync(new { type = "t", topics = new[] { "stock:ACME" } });
+        var news = await Publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
+        var stock = await Publisher.PublishAsync(new { type = "t", topics = new[] { "stock:ACME" } });
         Assert.Equal("news", (await client.WaitForAsync(news)).Topic);
         Assert.Equal("stock:ACME", (await client.WaitForAsync(stock)).Topic);
 
         await client.UnsubscribeAsync("news");
-        var afterLeave = await _publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
-        var sentinel = await _publisher.PublishAsync(new { type = "sentinel", users = new[] { "carol" } });
+        var afterLeave = await Publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
+        var sentinel = await Publisher.PublishAsync(new { type = "sentinel", users = new[] { "carol" } });
         await client.WaitForAsync(sentinel);
         Assert.DoesNotContain(client.Received.Items, n => n.Id == afterLeave);
     }
@@ -98,17 +83,17 @@ public sealed class InMemoryDeliveryTests : IAsyncLifetime
     [InlineData("bad topic", "invalid_topic:")]
     public async Task RefusedTopicIsAHubErrorAndTheConnectionStaysUp(string topic, string code)
     {
-        await using var client = await OfficialClient.ConnectAsync(_node, TestTokens.For("dave", "news", "stock:*"));
+        await using var client = await OfficialClient.ConnectAsync(Node, TestTokens.For("dave", "news", "stock:*"));
 
         var error = await Assert.ThrowsAsync<HubException>(() => client.SubscribeAsync(topic));
         Assert.Contains(code, error.Message, StringComparison.Ordinal);
 
         Assert.Equal(HubConnectionState.Connected, client.Connection.State);
         await client.SubscribeAsync("news");
-        var id = await _publisher.PublishAsync(new { type = "t", topics = new[] { "news", topic.Length > 0 && !topic.Contains(' ') && !topic.Contains('*') ? topic : "news" } });
+        var id = await Publisher.PublishAsync(new { type = "t", topics = new[] { "news", topic.Length > 0 && !topic.Contains(' ') && !topic.Contains('*') ? topic : "news" } });
         var received = await client.WaitForAsync(id);
         Assert.Equal("news", received.Topic);
-        var sentinel = await _publisher.PublishAsync(new { type = "sentinel", users = new[] { "dave" } });
+        var sentinel = await Publisher.PublishAsync(new { type = "sentinel", users = new[] { "dave" } });
         await client.WaitForAsync(sentinel);
         Assert.DoesNotContain(client.Received.Items, n => n.Topic == topic);
     }
@@ -131,10 +116,10 @@ public sealed class InMemoryDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task BroadcastReachesEveryone()
     {
-        await using var alice = await OfficialClient.ConnectAsync(_node, TestTokens.For("alice"), HttpTransportType.ServerSentEvents);
-        await using var bob = await OfficialClient.ConnectAsync(_node, TestTokens.For("bob"), messagePack: true);
+        await using var alice = await OfficialClient.ConnectAsync(Node, TestTokens.For("alice"), HttpTransportType.ServerSentEvents);
+        await using var bob = await OfficialClient.ConnectAsync(Node, TestTokens.For("bob"), messagePack: true);
 
-        var id = await _publisher.PublishAsync(new { type = "maintenance", broadcast = true, data = "at noon" });
+        var id = await Publisher.PublishAsync(new { type = "maintenance", broadcast = true, data = "at noon" });
 
         Assert.True((await alice.WaitForAsync(id)).Broadcast);
         var atBob = await bob.WaitForAsync(id);
@@ -146,10 +131,10 @@ public sealed class InMemoryDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task MessagePackCarriesArbitraryJsonData()
     {
-        await using var client = await OfficialClient.ConnectAsync(_node, TestTokens.For("frank"), messagePack: true);
+        await using var client = await OfficialClient.ConnectAsync(Node, TestTokens.For("frank"), messagePack: true);
         const string data = """{"s":"héllo","i":-42,"big":18446744073709551615,"f":1.5,"t":true,"n":null,"a":[1,"x",{"k":[]}],"o":{}}""";
 
-        var id = await _publisher.PublishAsync(new { type = "t", users = new[] { "frank" }, data = JsonDocument.Parse(data).RootElement });
+        var id = await Publisher.PublishAsync(new { type = "t", users = new[] { "frank" }, data = JsonDocument.Parse(data).RootElement });
 
         var received = await client.WaitForAsync(id);
         Assert.True(JsonElement.DeepEquals(JsonDocument.Parse(data).RootElement, received.Data), received.Data.GetRawText());
@@ -159,7 +144,7 @@ public sealed class InMemoryDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task HubRefusesConnectionsWithoutAValidToken()
     {
-        using var http = new HttpClient { BaseAddress = _node.Url };
+        using var http = new HttpClient { BaseAddress = Node.Url };
         using var anonymous = await http.PostAsync("/hubs/notifications/negotiate?negotiateVersion=1", null);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
 

@@ -7,29 +7,27 @@ using PushService.Tests.Infrastructure;
 namespace PushService.Tests.Publishing;
 
 /// <summary>Every way a publish can be wrong gets its status and problem details, and the node keeps serving.</summary>
-public sealed class PublishApiTests : IAsyncLifetime
+public sealed class PublishApiTests : SingleNodeTest
 {
-    private PushNode _node = null!;
-    private HttpClient _publisher = null!;
     private OfficialClient _subscriber = null!;
 
-    public async Task InitializeAsync()
+    protected override Dictionary<string, string?> Settings => new(PushNode.DefaultSettings())
     {
-        _node = await PushNode.StartAsync(new(PushNode.DefaultSettings())
-        {
-            ["Push:Limits:MaxDataBytes"] = "1024",
-            ["Push:Limits:MaxBatchSize"] = "3",
-            ["Push:Limits:MaxRequestBodyBytes"] = "65536",
-        });
-        _publisher = _node.CreatePublisherClient();
-        _subscriber = await OfficialClient.ConnectAsync(_node, TestTokens.For("alice"));
+        ["Push:Limits:MaxDataBytes"] = "1024",
+        ["Push:Limits:MaxBatchSize"] = "3",
+        ["Push:Limits:MaxRequestBodyBytes"] = "65536",
+    };
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _subscriber = await OfficialClient.ConnectAsync(Node, TestTokens.For("alice"));
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
         await _subscriber.DisposeAsync();
-        _publisher.Dispose();
-        await _node.DisposeAsync();
+        await base.DisposeAsync();
     }
 
     public static TheoryData<string, string> InvalidBodies => new()
@@ -58,7 +56,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [MemberData(nameof(InvalidBodies))]
     public async Task InvalidNotificationIs400NamingTheField(string body, string field)
     {
-        var (status, problem, contentType) = await _publisher.PostRawAsync("/api/v1/notifications", PublishHelpers.Json(body));
+        var (status, problem, contentType) = await Publisher.PostRawAsync("/api/v1/notifications", PublishHelpers.Json(body));
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("application/problem+json", contentType);
@@ -72,7 +70,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     public async Task TooManyTargetsIs400()
     {
         var users = Enumerable.Range(0, 1001).Select(i => "u" + i).ToArray();
-        var (status, problem, _) = await _publisher.PostRawAsync("/api/v1/notifications", JsonContent(new { type = "t", users }));
+        var (status, problem, _) = await Publisher.PostRawAsync("/api/v1/notifications", JsonContent(new { type = "t", users }));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.True(problem.GetProperty("errors").TryGetProperty("users", out _));
     }
@@ -80,7 +78,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [Fact]
     public async Task DataOverTheLimitIs413NamingData()
     {
-        var (status, problem, contentType) = await _publisher.PostRawAsync("/api/v1/notifications", JsonContent(new { type = "t", users = new[] { "alice" }, data = new string('x', 1100) }));
+        var (status, problem, contentType) = await Publisher.PostRawAsync("/api/v1/notifications", JsonContent(new { type = "t", users = new[] { "alice" }, data = new string('x', 1100) }));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Equal("application/problem+json", contentType);
@@ -92,7 +90,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     public async Task BodyOverTheLimitIs413()
     {
         var huge = "{\"type\":\"t\",\"users\":[\"alice\"],\"data\":\"" + new string('x', 70_000) + "\"}";
-        var (status, problem, contentType) = await _publisher.PostRawAsync("/api/v1/notifications", PublishHelpers.Json(huge));
+        var (status, problem, contentType) = await Publisher.PostRawAsync("/api/v1/notifications", PublishHelpers.Json(huge));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Equal("application/problem+json", contentType);
         Assert.Equal(413, problem.GetProperty("status").GetInt32());
@@ -102,7 +100,7 @@ public sealed class PublishApiTests : IAsyncLifetime
         chunked.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/notifications") { Content = chunked };
         request.Headers.TransferEncodingChunked = true;
-        using var response = await _publisher.SendAsync(request).DefaultTimeout();
+        using var response = await Publisher.SendAsync(request).DefaultTimeout();
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         await AssertStillServingAsync();
     }
@@ -115,7 +113,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     {
         var content = new StringContent("""{"type":"t","users":["alice"]}""", Encoding.UTF8);
         content.Headers.ContentType = mediaType is null ? null : new MediaTypeHeaderValue(mediaType);
-        var (status, problem, contentType) = await _publisher.PostRawAsync("/api/v1/notifications", content);
+        var (status, problem, contentType) = await Publisher.PostRawAsync("/api/v1/notifications", content);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
         Assert.Equal("application/problem+json", contentType);
@@ -130,7 +128,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [InlineData(PushNode.ApiKey + "x")]
     public async Task MissingOrUnknownKeyIs401(string? key)
     {
-        using var client = _node.CreatePublisherClient(apiKey: key is "" ? null : key);
+        using var client = Node.CreatePublisherClient(apiKey: key is "" ? null : key);
         if (key is "")
         {
             client.DefaultRequestHeaders.TryAddWithoutValidation("X-Api-Key", "");
@@ -146,7 +144,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [Fact]
     public async Task KeyInTheQueryStringIsNotAccepted()
     {
-        using var client = _node.CreatePublisherClient(apiKey: null);
+        using var client = Node.CreatePublisherClient(apiKey: null);
         using var response = await client.PostAsync("/api/v1/notifications?X-Api-Key=" + PushNode.ApiKey + "&api_key=" + PushNode.ApiKey, PublishHelpers.Json("""{"type":"t","users":["alice"]}""")).DefaultTimeout();
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -154,9 +152,9 @@ public sealed class PublishApiTests : IAsyncLifetime
     [Fact]
     public async Task PublisherIdIsKeptAndGeneratedIdsAreTimeSortable()
     {
-        Assert.Equal("order-42:shipped", await _publisher.PublishAsync(new { type = "t", users = new[] { "alice" }, id = "order-42:shipped" }));
-        var first = await _publisher.PublishAsync(new { type = "t", users = new[] { "alice" } });
-        var second = await _publisher.PublishAsync(new { type = "t", users = new[] { "alice" } });
+        Assert.Equal("order-42:shipped", await Publisher.PublishAsync(new { type = "t", users = new[] { "alice" }, id = "order-42:shipped" }));
+        var first = await Publisher.PublishAsync(new { type = "t", users = new[] { "alice" } });
+        var second = await Publisher.PublishAsync(new { type = "t", users = new[] { "alice" } });
         Assert.Equal(7, Guid.Parse(first).Version);
         Assert.True(string.CompareOrdinal(first, second) < 0, $"{first} should sort before {second}");
         Assert.Equal(second, (await _subscriber.WaitForAsync(second)).Id);
@@ -165,7 +163,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [Fact]
     public async Task BatchAnswersIdsInOrderAndDelivers()
     {
-        var (status, body, _) = await _publisher.PostRawAsync("/api/v1/notifications/batch", JsonContent(new object[]
+        var (status, body, _) = await Publisher.PostRawAsync("/api/v1/notifications/batch", JsonContent(new object[]
         {
             new { type = "a", users = new[] { "alice" }, id = "batch-1" },
             new { type = "b", users = new[] { "alice" } },
@@ -187,7 +185,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [Fact]
     public async Task BatchWithOneBadItemSendsNothing()
     {
-        var (status, problem, _) = await _publisher.PostRawAsync("/api/v1/notifications/batch", JsonContent(new object[]
+        var (status, problem, _) = await Publisher.PostRawAsync("/api/v1/notifications/batch", JsonContent(new object[]
         {
             new { type = "a", users = new[] { "alice" }, id = "must-not-arrive" },
             new { type = "b" },
@@ -195,7 +193,7 @@ public sealed class PublishApiTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.True(problem.GetProperty("errors").TryGetProperty("[1]", out _), problem.ToString());
-        var sentinel = await _publisher.PublishAsync(new { type = "sentinel", users = new[] { "alice" } });
+        var sentinel = await Publisher.PublishAsync(new { type = "sentinel", users = new[] { "alice" } });
         await _subscriber.WaitForAsync(sentinel);
         Assert.DoesNotContain(_subscriber.Received.Items, n => n.Id == "must-not-arrive");
     }
@@ -207,7 +205,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [InlineData("""[{"type":"a","users":["alice"]}, 42]""")]
     public async Task BatchOfWrongShapeOrSizeIs400(string body)
     {
-        var (status, problem, _) = await _publisher.PostRawAsync("/api/v1/notifications/batch", PublishHelpers.Json(body));
+        var (status, problem, _) = await Publisher.PostRawAsync("/api/v1/notifications/batch", PublishHelpers.Json(body));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.True(problem.TryGetProperty("errors", out _));
         await AssertStillServingAsync();
@@ -216,7 +214,7 @@ public sealed class PublishApiTests : IAsyncLifetime
     [Fact]
     public async Task OpenApiDocumentDescribesThePublishApi()
     {
-        using var http = new HttpClient { BaseAddress = _node.Url };
+        using var http = new HttpClient { BaseAddress = Node.Url };
         using var document = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json").DefaultTimeout());
         var paths = document.RootElement.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/api/v1/notifications", out _));
@@ -227,7 +225,7 @@ public sealed class PublishApiTests : IAsyncLifetime
 
     private async Task AssertStillServingAsync()
     {
-        var id = await _publisher.PublishAsync(new { type = "still.serving", users = new[] { "alice" } });
+        var id = await Publisher.PublishAsync(new { type = "still.serving", users = new[] { "alice" } });
         await _subscriber.WaitForAsync(id);
     }
 }
