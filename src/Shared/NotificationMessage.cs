@@ -32,6 +32,15 @@ internal sealed class NotificationMessage
     /// <summary><c>true</c> when the notification was broadcast to everyone; otherwise absent.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public bool? Broadcast { get; init; }
+
+    /// <summary>The stream it belongs to: <c>user:{id}</c>, <c>topic:{name}</c> or <c>broadcast</c>.</summary>
+    public string Stream { get; init; } = "";
+
+    /// <summary>Its place in the stream: strictly increasing within <see cref="Epoch"/>, from 1.</summary>
+    public long Offset { get; init; }
+
+    /// <summary>Changes whenever the stream's history is lost; offsets restart with it.</summary>
+    public string Epoch { get; init; } = "";
 }
 
 /// <summary>Names both sides of the hub must agree on.</summary>
@@ -41,4 +50,6 @@ internal static class HubProtocolNames
     public const string NotificationTarget = "notification";
     public const string Subscribe = "Subscribe";
     public const string Unsubscribe = "Unsubscribe";
+    public const string Resume = "Resume";
+    public const string History = "History";
 }

@@ -7,7 +7,7 @@ namespace PushService.Protocol;
 /// <summary>
 /// The MessagePack form of <see cref="NotificationMessage"/>: a map with the same keys as the
 /// JSON form, unset keys left out, unknown keys skipped on read so that later fields
-/// (stream, offset, epoch) do not break older clients. Written by hand because the dynamic
+/// do not break older clients. Written by hand because the dynamic
 /// resolver only handles public types, and a hand-written formatter allocates nothing extra.
 /// </summary>
 internal sealed class NotificationMessageFormatter : IMessagePackFormatter<NotificationMessage?>
@@ -21,7 +21,7 @@ internal sealed class NotificationMessageFormatter : IMessagePackFormatter<Notif
             writer.WriteNil();
             return;
         }
-        var count = 4 + (value.User is null ? 0 : 1) + (value.Topic is null ? 0 : 1) + (value.Broadcast is null ? 0 : 1);
+        var count = 7 + (value.User is null ? 0 : 1) + (value.Topic is null ? 0 : 1) + (value.Broadcast is null ? 0 : 1);
         writer.WriteMapHeader(count);
         writer.Write("id");
         writer.Write(value.Id);
@@ -31,6 +31,12 @@ internal sealed class NotificationMessageFormatter : IMessagePackFormatter<Notif
         Data.Serialize(ref writer, value.Data, options);
         writer.Write("createdAt");
         writer.Write(DateTime.SpecifyKind(value.CreatedAt, DateTimeKind.Utc));
+        writer.Write("stream");
+        writer.Write(value.Stream);
+        writer.Write("offset");
+        writer.Write(value.Offset);
+        writer.Write("epoch");
+        writer.Write(value.Epoch);
         if (value.User is not null)
         {
             writer.Write("user");
@@ -54,7 +60,8 @@ internal sealed class NotificationMessageFormatter : IMessagePackFormatter<Notif
         {
             return null;
         }
-        string? id = null, type = null, user = null, topic = null;
+        string? id = null, type = null, user = null, topic = null, stream = null, epoch = null;
+        long offset = 0;
         bool? broadcast = null;
         JsonElement data = default;
         DateTime createdAt = default;
@@ -70,6 +77,9 @@ internal sealed class NotificationMessageFormatter : IMessagePackFormatter<Notif
                 case "user": user = ReadOptionalString(ref reader); break;
                 case "topic": topic = ReadOptionalString(ref reader); break;
                 case "broadcast": broadcast = reader.TryReadNil() ? null : reader.ReadBoolean(); break;
+                case "stream": stream = ReadOptionalString(ref reader); break;
+                case "offset": offset = reader.ReadInt64(); break;
+                case "epoch": epoch = ReadOptionalString(ref reader); break;
                 default: reader.Skip(); break;
             }
         }
@@ -82,8 +92,11 @@ internal sealed class NotificationMessageFormatter : IMessagePackFormatter<Notif
             User = user,
             Topic = topic,
             Broadcast = broadcast,
+            Stream = stream ?? "",
+            Offset = offset,
+            Epoch = epoch ?? "",
         };
     }
 
-    private static string? ReadOptionalString(ref MessagePackReader reader) => reader.TryReadNil() ? null : reader.ReadString();
+    internal static string? ReadOptionalString(ref MessagePackReader reader) => reader.TryReadNil() ? null : reader.ReadString();
 }

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+using PushService.Configuration;
+using StackExchange.Redis;
+
+namespace PushService.Redis;
+
+/// <summary>
+/// The node's one Redis multiplexer, shared by the history store, the backplane monitor and
+/// SignalR's Redis backplane, so that all of them see the same connection state. Connects on
+/// first use; while Redis is down, commands fail fast instead of queueing without bound.
+/// </summary>
+internal sealed class RedisConnection(IOptions<PushOptions> options, ILogger<RedisConnection> logger) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private IConnectionMultiplexer? _multiplexer;
+
+    public string Prefix => options.Value.RedisPrefix;
+
+    public async Task<IConnectionMultiplexer> GetAsync(CancellationToken cancellationToken = default)
+    {
+        if (_multiplexer is { } existing)
+        {
+            return existing;
+        }
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_multiplexer is null)
+            {
+                var configuration = ConfigurationOptions.Parse(options.Value.Redis);
+                configuration.AbortOnConnectFail = false;
+                configuration.ClientName ??= "pushservice-" + options.Value.NodeId;
+                // Commands issued while disconnected fail at once rather than wait in a backlog:
+                // a publisher must hear 503 promptly, not after the outage.
+                configuration.BacklogPolicy = BacklogPolicy.FailFast;
+                _multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+                RedisLog.Connecting(logger, configuration.EndPoints.Count);
+            }
+            return _multiplexer;
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_multiplexer is not null)
+        {
+            await _multiplexer.CloseAsync().ConfigureAwait(false);
+            _multiplexer.Dispose();
+        }
+        _connectLock.Dispose();
+    }
+}
