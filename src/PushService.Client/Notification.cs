@@ -10,6 +10,11 @@ namespace PushService.Client;
 /// stream the notification came through. A connection that receives the same notification through
 /// several streams (for example addressed to the user and published to a subscribed topic) gets one
 /// <see cref="Notification"/> per stream, all with the same <see cref="Id"/>.
+/// <para>
+/// Within a stream the client hands each notification to the app exactly once, in
+/// <see cref="Offset"/> order, across reconnects: see <see cref="PushClient.Positions"/> and
+/// <see cref="PushClient.RecoveryFailed"/>.
+/// </para>
 /// </remarks>
 public sealed record Notification
 {
@@ -36,6 +41,18 @@ public sealed record Notification
 
     /// <summary>Gets a value indicating whether the notification was broadcast to every connection.</summary>
     public bool IsBroadcast { get; init; }
+
+    /// <summary>
+    /// Gets the stream the notification belongs to: <c>user:{id}</c>, <c>topic:{name}</c> or
+    /// <c>broadcast</c>. Empty when the service sent none (a service older than stream positions).
+    /// </summary>
+    public string Stream { get; init; } = "";
+
+    /// <summary>Gets the notification's place in its <see cref="Stream"/>: 1, 2, 3… with no gaps within an <see cref="Epoch"/>.</summary>
+    public long Offset { get; init; }
+
+    /// <summary>Gets the stream's epoch when the notification was stored; it changes when the stream's history is lost.</summary>
+    public string Epoch { get; init; } = "";
 
     /// <summary>
     /// Deserializes <see cref="Data"/> to <typeparamref name="T"/>.

@@ -21,5 +21,29 @@ public sealed partial class PushClient
 
         [LoggerMessage(5, LogLevel.Warning, "A ReadAllAsync reader fell behind by more than {Capacity} notifications and was stopped.", EventName = "ReaderOverflowed")]
         public static partial void ReaderOverflowed(ILogger logger, int capacity);
+
+        [LoggerMessage(6, LogLevel.Warning, "Notifications of stream '{Stream}' could not be recovered ({Reason}); the client continues from offset {Offset}.", EventName = "RecoveryFailed")]
+        public static partial void RecoveryFailed(ILogger logger, string stream, RecoveryFailureReason reason, long offset);
+
+        [LoggerMessage(7, LogLevel.Debug, "The connection was lost while resuming; the next connection resumes.", EventName = "ResumeDeferred")]
+        public static partial void ResumeDeferred(ILogger logger, Exception exception);
+
+        [LoggerMessage(8, LogLevel.Error, "Resuming on the new connection failed; the connection is closed.", EventName = "ResumeFailed")]
+        public static partial void ResumeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(9, LogLevel.Debug, "Fetching the missed notifications of stream '{Stream}' failed; a later notification or the next connection retries.", EventName = "GapFetchFailed")]
+        public static partial void GapFetchFailed(ILogger logger, string stream, Exception exception);
+
+        [LoggerMessage(10, LogLevel.Warning, "The service refused stream '{Stream}' ({Code}) when resuming.", EventName = "StreamRefused")]
+        public static partial void StreamRefused(ILogger logger, string stream, string code);
+
+        [LoggerMessage(11, LogLevel.Warning, "The service did not answer for stream '{Stream}' when resuming; the next connection asks again.", EventName = "StreamNotAnswered")]
+        public static partial void StreamNotAnswered(ILogger logger, string stream);
+
+        [LoggerMessage(12, LogLevel.Error, "Delivering to the app failed unexpectedly; the delivery loop goes on.", EventName = "DeliveryFailed")]
+        public static partial void DeliveryFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(13, LogLevel.Warning, "The service could not resume the streams yet; retrying in {DelaySeconds} s.", EventName = "ResumeRetrying")]
+        public static partial void ResumeRetrying(ILogger logger, double delaySeconds, Exception exception);
     }
 }

@@ -11,10 +11,6 @@ public sealed partial class PushClient
     private Func<Notification, Task>[] _anyHandlers = [];
     private NotificationStream[] _readers = [];
 
-    // SignalR dispatches one invocation at a time per connection, but a reconnect starts a new
-    // connection whose dispatch loop may overlap the old one's tail; this keeps handlers sequential.
-    private readonly SemaphoreSlim _dispatchLock = new(1, 1);
-
     /// <summary>Registers a handler for notifications of one type.</summary>
     /// <param name="type">The notification type, matched exactly (case-sensitive).</param>
     /// <param name="handler">The handler. An exception it throws is logged and does not affect other handlers or the connection.</param>
@@ -79,8 +75,8 @@ public sealed partial class PushClient
     }
 
     /// <summary>
-    /// Returns every notification, of every type, in the order received — across reconnects and
-    /// restarts — from the moment this method is called.
+    /// Returns every notification, of every type, in the order handed to the app — across reconnects
+    /// and restarts — from the moment this method is called.
     /// </summary>
     /// <param name="cancellationToken">Ends the enumeration (with <see cref="OperationCanceledException"/>) when cancelled.</param>
     /// <returns>
@@ -105,48 +101,47 @@ public sealed partial class PushClient
     }
 
     /// <summary>
-    /// The one receive path: every notification, from any connection, goes through here.
+    /// The one receive path: every notification pushed on any connection goes through the stream
+    /// tracker (docs/PROTOCOL.md, client rules) before any handler or reader sees it. It only
+    /// decides and enqueues; the delivery loop runs the handlers.
     /// </summary>
-    /// <remarks>
-    /// Design note: a later protocol version adds stream positions (<c>stream</c>, <c>offset</c>,
-    /// <c>epoch</c>) so the client can resume after a reconnect. Deduplication of replayed
-    /// notifications and per-stream ordering belong here, before any handler or reader sees them.
-    /// </remarks>
-    private async Task OnNotificationAsync(NotificationMessage message)
+    private Task OnNotificationAsync(NotificationMessage message)
     {
         var notification = NotificationMapper.ToNotification(message);
-        await _dispatchLock.WaitAsync().ConfigureAwait(false);
-        try
+        lock (_streamsLock)
         {
-            Func<Notification, Task>[]? typeHandlers;
-            Func<Notification, Task>[] anyHandlers;
-            NotificationStream[] readers;
-            lock (_receiversLock)
-            {
-                typeHandlers = _typeHandlers.GetValueOrDefault(notification.Type);
-                anyHandlers = _anyHandlers;
-                readers = _readers;
-            }
-
-            foreach (var handler in typeHandlers ?? [])
-            {
-                await InvokeHandlerAsync(handler, notification).ConfigureAwait(false);
-            }
-            foreach (var handler in anyHandlers)
-            {
-                await InvokeHandlerAsync(handler, notification).ConfigureAwait(false);
-            }
-            foreach (var reader in readers)
-            {
-                if (!reader.TryWrite(notification))
-                {
-                    Log.ReaderOverflowed(_logger, _readBufferCapacity);
-                }
-            }
+            _tracker.Live(notification);
         }
-        finally
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Hands one notification to the type handlers, the any-type handlers, then the readers. Delivery loop only.</summary>
+    private async Task DispatchAsync(Notification notification)
+    {
+        Func<Notification, Task>[]? typeHandlers;
+        Func<Notification, Task>[] anyHandlers;
+        NotificationStream[] readers;
+        lock (_receiversLock)
         {
-            _dispatchLock.Release();
+            typeHandlers = _typeHandlers.GetValueOrDefault(notification.Type);
+            anyHandlers = _anyHandlers;
+            readers = _readers;
+        }
+
+        foreach (var handler in typeHandlers ?? [])
+        {
+            await InvokeHandlerAsync(handler, notification).ConfigureAwait(false);
+        }
+        foreach (var handler in anyHandlers)
+        {
+            await InvokeHandlerAsync(handler, notification).ConfigureAwait(false);
+        }
+        foreach (var reader in readers)
+        {
+            if (!reader.TryWrite(notification))
+            {
+                Log.ReaderOverflowed(_logger, _readBufferCapacity);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using PushService.Client.Internal;
 using PushService.Protocol;
 
 namespace PushService.Client;
@@ -8,8 +9,9 @@ public sealed partial class PushClient
 {
     private readonly HashSet<string> _topics = new(StringComparer.Ordinal);
 
-    // One subscription change at a time (user calls and re-subscribes after a reconnect alike), so
-    // the topic set and the server's view cannot be reordered against each other.
+    // One hub call that changes the connection's topics at a time — Subscribe, Unsubscribe, the
+    // Resume after a (re)connect, and gap fetches (a Resume joins the topic it names) — so the topic
+    // set and the server's view cannot be reordered against each other.
     private readonly SemaphoreSlim _subscriptionLock = new(1, 1);
     private int _reconnectGeneration;
 
@@ -17,6 +19,7 @@ public sealed partial class PushClient
     /// Occurs when the service refuses a topic the client subscribes to on its own: a topic recorded
     /// before <see cref="StartAsync"/>, or one subscribed again after a reconnect (for example because
     /// the new token no longer allows it). The topic has been removed from <see cref="Topics"/>.
+    /// Raised on the delivery loop, in order with notifications (see <see cref="PushClient"/>).
     /// </summary>
     public event Func<PushSubscriptionException, Task>? SubscriptionFailed;
 
@@ -33,15 +36,19 @@ public sealed partial class PushClient
     }
 
     /// <summary>
-    /// Subscribes to a topic. The client remembers it and subscribes again after every reconnect.
+    /// Subscribes to a topic. The client remembers it and subscribes again after every reconnect,
+    /// resuming the topic's stream from where the app left off.
     /// </summary>
     /// <param name="topic">The topic name.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>
-    /// When connected, a task that completes once the service confirmed the subscription. When not
-    /// connected (before <see cref="StartAsync"/>, while reconnecting, or after <see cref="StopAsync"/>),
-    /// the topic is recorded and the task completes at once; the subscription is made on the next
-    /// (re)connect, and a refusal then is reported through <see cref="SubscriptionFailed"/>.
+    /// When connected, a task that completes once the service confirmed the subscription; every
+    /// notification published to the topic after that point is delivered (and, when the client holds
+    /// a position for the topic's stream, for example from <see cref="PushClientOptions.InitialPositions"/>,
+    /// the ones after that position too). When not connected (before <see cref="StartAsync"/>, while
+    /// reconnecting, or after <see cref="StopAsync"/>), the topic is recorded and the task completes at
+    /// once; the subscription is made on the next (re)connect, and a refusal then is reported through
+    /// <see cref="SubscriptionFailed"/>.
     /// </returns>
     /// <exception cref="PushSubscriptionException">The service refused the topic; it is not recorded.</exception>
     public async Task SubscribeAsync(string topic, CancellationToken cancellationToken = default)
@@ -60,13 +67,23 @@ public sealed partial class PushClient
             {
                 return;
             }
+            var stream = StreamNames.Topic(topic);
+            long request;
+            StreamPosition from;
+            lock (_streamsLock)
+            {
+                // Registered before the call, so that live notifications arriving ahead of the answer are buffered (rule 1).
+                request = _tracker.BeginRequest();
+                from = _tracker.AddToRequest(request, stream);
+            }
+            string? refusal = null;
             try
             {
-                await _hub.InvokeAsync(HubProtocolNames.Subscribe, topic, cancellationToken).ConfigureAwait(false);
+                refusal = await SubscribeStreamAsync(topic, stream, request, from, cancellationToken).ConfigureAwait(false);
             }
             catch (HubException ex)
             {
-                ForgetIfAdded(topic, added);
+                UndoSubscribe(topic, stream, request, added);
                 throw PushSubscriptionException.FromHubException(topic, ex);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && _hub.State != HubConnectionState.Connected)
@@ -77,8 +94,13 @@ public sealed partial class PushClient
             }
             catch
             {
-                ForgetIfAdded(topic, added);
+                UndoSubscribe(topic, stream, request, added);
                 throw;
+            }
+            if (refusal is not null)
+            {
+                UndoSubscribe(topic, stream, request, added);
+                throw PushSubscriptionException.FromCode(topic, refusal);
             }
         }
         finally
@@ -88,8 +110,8 @@ public sealed partial class PushClient
     }
 
     /// <summary>
-    /// Unsubscribes from a topic and forgets it. Unsubscribing from a topic the client is not
-    /// subscribed to succeeds.
+    /// Unsubscribes from a topic and forgets it, with its stream position. Unsubscribing from a topic
+    /// the client is not subscribed to succeeds.
     /// </summary>
     /// <param name="topic">The topic name.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
@@ -129,11 +151,45 @@ public sealed partial class PushClient
         }
         finally
         {
+            // After the service's answer: until then the topic's notifications are still delivered.
+            // Stragglers after it are dropped, since the tracker no longer knows the stream.
+            lock (_streamsLock)
+            {
+                _tracker.Forget(StreamNames.Topic(topic));
+            }
             _subscriptionLock.Release();
         }
     }
 
-    private void ForgetIfAdded(string topic, bool added)
+    /// <summary>Subscribes the connection to a topic's stream; returns the refusal code of a Resume, if any.</summary>
+    private async Task<string?> SubscribeStreamAsync(string topic, string stream, long request, StreamPosition from, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(from.Epoch))
+        {
+            // No position: start at the stream's current one; everything after it is delivered.
+            var position = await _hub.InvokeAsync<StreamPositionMessage>(HubProtocolNames.Subscribe, topic, cancellationToken).ConfigureAwait(false);
+            lock (_streamsLock)
+            {
+                _tracker.Apply(request, stream, recovered: true, position?.Offset ?? 0, position?.Epoch ?? string.Empty, []);
+            }
+            return null;
+        }
+        // A position is known (saved by the app, or already subscribed): Resume joins the topic as
+        // Subscribe does and also recovers what followed the position.
+        var sent = ToMessage(stream, from);
+        var result = await _hub.InvokeAsync<ResumeResultMessage>(HubProtocolNames.Resume, new[] { sent }, cancellationToken).ConfigureAwait(false);
+        foreach (var (refused, code) in ApplyResume(request, result, [sent]))
+        {
+            if (refused == stream)
+            {
+                return code;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Undoes a failed subscription: the topic and its stream if this call added them, else just the request.</summary>
+    private void UndoSubscribe(string topic, string stream, long request, bool added)
     {
         if (added)
         {
@@ -142,73 +198,16 @@ public sealed partial class PushClient
                 _topics.Remove(topic);
             }
         }
-    }
-
-    /// <summary>
-    /// Subscribes the current connection to every recorded topic. A refused topic is dropped and
-    /// reported; any other failure means the connection is going away, and the topics stay recorded
-    /// for the next connection.
-    /// </summary>
-    private async Task ApplySubscriptionsAsync(CancellationToken cancellationToken)
-    {
-        List<PushSubscriptionException>? refused = null;
-        await _subscriptionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_streamsLock)
         {
-            string[] topics;
-            lock (_topics)
+            if (added)
             {
-                topics = [.. _topics];
+                _tracker.Forget(stream);
             }
-            if (topics.Length == 0 || _hub.State != HubConnectionState.Connected)
+            else
             {
-                return;
+                _tracker.Abandon(request, stream);
             }
-
-            // Concurrently: up to 100 topics should not cost 100 round trips before "Reconnected".
-            var invocations = new Task[topics.Length];
-            for (var i = 0; i < topics.Length; i++)
-            {
-                invocations[i] = _hub.InvokeAsync(HubProtocolNames.Subscribe, topics[i], cancellationToken);
-            }
-            try
-            {
-                await Task.WhenAll(invocations).ConfigureAwait(false);
-            }
-            catch
-            {
-                // Inspected one by one below.
-            }
-
-            for (var i = 0; i < topics.Length; i++)
-            {
-                var exception = invocations[i].Exception?.InnerException;
-                if (exception is HubException hubException)
-                {
-                    lock (_topics)
-                    {
-                        _topics.Remove(topics[i]);
-                    }
-                    var error = PushSubscriptionException.FromHubException(topics[i], hubException);
-                    Log.SubscriptionRefused(_logger, topics[i], error.Code, error);
-                    (refused ??= []).Add(error);
-                }
-                else if (exception is not null)
-                {
-                    Log.SubscriptionDeferred(_logger, topics[i], exception);
-                }
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-        finally
-        {
-            _subscriptionLock.Release();
-        }
-
-        // Outside the lock: a handler may well call SubscribeAsync.
-        foreach (var error in refused ?? [])
-        {
-            await RaiseAsync(SubscriptionFailed, error, nameof(SubscriptionFailed)).ConfigureAwait(false);
         }
     }
 }

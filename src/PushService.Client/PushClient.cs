@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -19,12 +20,24 @@ namespace PushService.Client;
 /// reconnect, because a new connection starts with none.
 /// </para>
 /// <para>
-/// Handlers run one at a time, in the order notifications arrive. A slow handler delays the next
-/// notification (not the connection): move long work elsewhere or use <see cref="ReadAllAsync"/>.
+/// Nothing is lost or duplicated across reconnects: the client keeps its position in each stream
+/// (<see cref="Notification.Stream"/>, <see cref="Notification.Offset"/>) and, after every (re)connect,
+/// asks the service for what it missed. Each notification of a stream is handed to the app exactly
+/// once, in offset order. When missed notifications are gone for good, <see cref="RecoveryFailed"/>
+/// says so. Save <see cref="Positions"/> and pass them to <see cref="PushClientOptions.InitialPositions"/>
+/// to carry this across restarts of the app.
+/// </para>
+/// <para>
+/// Handlers, readers and the <see cref="RecoveryFailed"/>, <see cref="SubscriptionFailed"/> and
+/// <see cref="Reconnected"/> events run one at a time, in order, on one delivery loop that is not
+/// the connection's: a slow handler delays the next notification, not the connection, and a handler
+/// may call the client's methods.
 /// </para>
 /// </remarks>
 public sealed partial class PushClient : IAsyncDisposable
 {
+    private const int MaxResumeRetrySeconds = 30;
+
     private readonly HubConnection _hub;
     private readonly ILogger _logger;
     private readonly int _readBufferCapacity;
@@ -39,6 +52,8 @@ public sealed partial class PushClient : IAsyncDisposable
         _readBufferCapacity = options.ReadBufferCapacity;
         _logger = options.LoggerFactory?.CreateLogger<PushClient>() ?? NullLogger<PushClient>.Instance;
         _hub = BuildConnection(hubUrl, options);
+        _tracker = new StreamTracker(StreamTracker.DefaultPendingCapacity, options.InitialPositions, OnTrackerDeliver, OnTrackerMoved, OnTrackerFetch);
+        _ = Task.Run(DeliverAllAsync);
 
         _hub.On<NotificationMessage>(HubProtocolNames.NotificationTarget, OnNotificationAsync);
         _hub.Closed += OnHubClosedAsync;
@@ -57,8 +72,8 @@ public sealed partial class PushClient : IAsyncDisposable
     public event Func<Exception?, Task>? Reconnecting;
 
     /// <summary>
-    /// Occurs after an automatic reconnect, once the client has subscribed to its topics again,
-    /// with the new connection id.
+    /// Occurs after an automatic reconnect, once the client has resumed its streams and topics on the
+    /// new connection and handed the app what it missed meanwhile, with the new connection id.
     /// </summary>
     public event Func<string?, Task>? Reconnected;
 
@@ -75,25 +90,35 @@ public sealed partial class PushClient : IAsyncDisposable
     public string? ConnectionId => _hub.ConnectionId;
 
     /// <summary>
-    /// Connects to the service, then subscribes to the topics recorded by
-    /// <see cref="SubscribeAsync"/> calls made while disconnected.
+    /// Connects to the service and resumes: subscribes to the topics recorded by
+    /// <see cref="SubscribeAsync"/> calls made while disconnected, and asks for what was missed in
+    /// every stream the client holds a position for (from an earlier connection, or from
+    /// <see cref="PushClientOptions.InitialPositions"/>).
     /// </summary>
     /// <param name="cancellationToken">Cancels the start; the client is then disconnected.</param>
-    /// <returns>A task that completes when connected and subscribed.</returns>
+    /// <returns>
+    /// A task that completes when connected and resumed; the missed notifications are then queued
+    /// for the handlers.
+    /// </returns>
     /// <remarks>
     /// A topic the service refuses at this point does not fail the start: it is dropped and reported
     /// through <see cref="SubscriptionFailed"/>.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The client is not <see cref="PushConnectionState.Disconnected"/>.</exception>
+    /// <exception cref="PushHubException">
+    /// The service refused to resume; the client is disconnected. <see cref="PushSubscriptionErrorCodes.Unavailable"/>
+    /// means it may succeed after a short wait.
+    /// </exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         await _hub.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await ApplySubscriptionsAsync(cancellationToken).ConfigureAwait(false);
+            // False when the connection dropped meanwhile: the automatic reconnect resumes instead.
+            await ResumeAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch
         {
             await _hub.StopAsync(CancellationToken.None).ConfigureAwait(false);
             throw;
@@ -114,7 +139,8 @@ public sealed partial class PushClient : IAsyncDisposable
 
     /// <summary>
     /// Closes the connection and releases the client. Every <see cref="ReadAllAsync"/> enumeration
-    /// ends after its buffered notifications.
+    /// ends after its buffered notifications; notifications not yet handed to the app are not, and
+    /// <see cref="Positions"/> does not include them.
     /// </summary>
     /// <returns>A task that completes when the client is disposed.</returns>
     public async ValueTask DisposeAsync()
@@ -129,6 +155,8 @@ public sealed partial class PushClient : IAsyncDisposable
         }
         finally
         {
+            // The loop stops at its next item; it is not awaited, as DisposeAsync may come from a handler.
+            _deliveries.Writer.TryComplete();
             CompleteReaders();
         }
     }
@@ -148,6 +176,13 @@ public sealed partial class PushClient : IAsyncDisposable
         if (options.ReadBufferCapacity < 1)
         {
             throw new ArgumentException("PushClientOptions.ReadBufferCapacity must be at least 1.", nameof(options));
+        }
+        foreach (var (stream, position) in options.InitialPositions ?? ReadOnlyDictionary<string, StreamPosition>.Empty)
+        {
+            if (string.IsNullOrEmpty(stream) || position.Offset < 0 || position.Epoch is null)
+            {
+                throw new ArgumentException($"PushClientOptions.InitialPositions has an invalid entry '{stream}': a stream name, an offset of at least 0 and an epoch are required.", nameof(options));
+            }
         }
         if (!Enum.IsDefined(options.Protocol))
         {
@@ -193,16 +228,43 @@ public sealed partial class PushClient : IAsyncDisposable
 
     private async Task OnHubReconnectedAsync(string? connectionId)
     {
-        // The new connection is in no topic yet: subscribe again before telling the app, so that
-        // "Reconnected" means "receiving everything again".
+        // The new connection is in no topic yet and missed what was published meanwhile: resume
+        // before telling the app, so that "Reconnected" means "caught up and receiving everything".
         var generation = Interlocked.Increment(ref _reconnectGeneration);
-        await ApplySubscriptionsAsync(CancellationToken.None).ConfigureAwait(false);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                if (!await ResumeAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    return;
+                }
+                break;
+            }
+            catch (PushHubException ex) when (ex.Code == PushSubscriptionErrorCodes.Unavailable && generation == Volatile.Read(ref _reconnectGeneration))
+            {
+                // The service's store is briefly unreadable: retry on this connection (ResumeAsync
+                // returns false once it is gone).
+                var delay = TimeSpan.FromSeconds(Math.Min(MaxResumeRetrySeconds, 1 << Math.Min(attempt, 5)));
+                Log.ResumeRetrying(_logger, delay.TotalSeconds, ex);
+                await Task.Delay(delay).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Without a Resume nothing would be delivered (every stream waits for its answer):
+                // close, so that the app sees Closed rather than a silent connection.
+                Log.ResumeFailed(_logger, ex);
+                await _hub.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                return;
+            }
+        }
 
         // If the connection dropped (or reconnected once more) meanwhile, this event is stale: the
-        // next Reconnected, raised after its own re-subscribe, speaks for the current connection.
+        // next Reconnected, raised after its own Resume, speaks for the current connection. Queued
+        // behind the recovered notifications.
         if (generation == Volatile.Read(ref _reconnectGeneration) && _hub.State == HubConnectionState.Connected)
         {
-            await RaiseAsync(Reconnected, connectionId, nameof(Reconnected)).ConfigureAwait(false);
+            Enqueue(new ReconnectedDelivery(connectionId));
         }
     }
 

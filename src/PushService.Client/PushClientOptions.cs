@@ -56,6 +56,20 @@ public sealed class PushClientOptions
     public int ReadBufferCapacity { get; set; } = 10_000;
 
     /// <summary>
+    /// Gets or sets the stream positions to resume from, as saved from <see cref="PushClient.Positions"/>
+    /// by an earlier run of the app. The default is <see langword="null"/>: the client starts at each
+    /// stream's current position and receives what is published from then on.
+    /// </summary>
+    /// <remarks>
+    /// The user stream (<c>user:{id}</c>) and <c>broadcast</c> are resumed by <see cref="PushClient.StartAsync"/>;
+    /// a topic stream (<c>topic:{name}</c>) when the app subscribes to the topic. What was published
+    /// after a position is then handed to the app before newer notifications; if the service no longer
+    /// has it, <see cref="PushClient.RecoveryFailed"/> is raised. A position of another user's stream is
+    /// ignored. The dictionary is copied when the client is constructed.
+    /// </remarks>
+    public IReadOnlyDictionary<string, StreamPosition>? InitialPositions { get; set; }
+
+    /// <summary>
     /// Gets or sets the logger factory used by the client and its SignalR connection. The default is
     /// <see langword="null"/>: nothing is logged.
     /// </summary>

@@ -5,35 +5,22 @@ namespace PushService.Client;
 /// <summary>
 /// The service refused to subscribe to or unsubscribe from a topic. The connection stays open.
 /// </summary>
-public sealed class PushSubscriptionException : Exception
+public sealed class PushSubscriptionException : PushHubException
 {
-    // The service puts "code: sentence" in a HubException; SignalR servers prefix it with
-    // "An unexpected error occurred invoking 'Subscribe' on the server. HubException: ".
-    private const string HubExceptionMarker = "Exception: ";
-    private const int MaxCodeLength = 64;
-
     /// <summary>Initializes a new instance of the <see cref="PushSubscriptionException"/> class.</summary>
     /// <param name="topic">The topic that was refused.</param>
     /// <param name="code">The error code; see <see cref="PushSubscriptionErrorCodes"/>.</param>
     /// <param name="message">The message that describes the error.</param>
     /// <param name="innerException">The error the connection reported, if any.</param>
     public PushSubscriptionException(string topic, string code, string message, Exception? innerException = null)
-        : base(message, innerException)
+        : base(code, message, innerException)
     {
         ArgumentNullException.ThrowIfNull(topic);
-        ArgumentException.ThrowIfNullOrEmpty(code);
         Topic = topic;
-        Code = code;
     }
 
     /// <summary>Gets the topic that was refused.</summary>
     public string Topic { get; }
-
-    /// <summary>
-    /// Gets the error code: one of <see cref="PushSubscriptionErrorCodes"/>, or a code a later
-    /// service version added. <see cref="PushSubscriptionErrorCodes.Unknown"/> when the error had none.
-    /// </summary>
-    public string Code { get; }
 
     internal static PushSubscriptionException FromHubException(string topic, HubException exception)
     {
@@ -41,28 +28,10 @@ public sealed class PushSubscriptionException : Exception
         return new PushSubscriptionException(topic, code, $"The service refused topic '{topic}' ({code}): {reason}", exception);
     }
 
-    private static (string Code, string Reason) Parse(string? message)
+    /// <summary>A topic refused inside a <c>Resume</c> answer, which carries the code alone.</summary>
+    internal static PushSubscriptionException FromCode(string topic, string code)
     {
-        message ??= string.Empty;
-        var marker = message.IndexOf(HubExceptionMarker, StringComparison.Ordinal);
-        var text = marker >= 0 ? message[(marker + HubExceptionMarker.Length)..] : message;
-        var separator = text.IndexOf(": ", StringComparison.Ordinal);
-        if (separator > 0 && separator <= MaxCodeLength && IsCode(text.AsSpan(0, separator)))
-        {
-            return (text[..separator], text[(separator + 2)..]);
-        }
-        return (PushSubscriptionErrorCodes.Unknown, message);
-    }
-
-    private static bool IsCode(ReadOnlySpan<char> candidate)
-    {
-        foreach (var c in candidate)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
-            {
-                return false;
-            }
-        }
-        return true;
+        code = code.Length == 0 ? PushSubscriptionErrorCodes.Unknown : code;
+        return new PushSubscriptionException(topic, code, $"The service refused topic '{topic}' ({code}).");
     }
 }

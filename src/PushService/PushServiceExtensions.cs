@@ -6,6 +6,7 @@ using PushService.Configuration;
 using PushService.Delivery;
 using PushService.Demo;
 using PushService.Diagnostics;
+using PushService.History;
 using PushService.Publishing;
 using PushService.Protocol;
 using PushService.Redis;
@@ -32,6 +33,23 @@ public static class PushServiceExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PublishJsonContext.Default));
         services.AddPushAuth();
 
+        services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
+        if (push.UsesRedis)
+        {
+            services.TryAddSingleton<RedisConnection>();
+            services.TryAddSingleton<IHistoryStore, RedisHistoryStore>();
+            services.TryAddSingleton<BackplaneMonitor>();
+            services.AddHostedService(sp => sp.GetRequiredService<BackplaneMonitor>());
+        }
+        else
+        {
+            services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
+        }
+        services.AddSingleton<HistoryReader>();
+        services.AddSingleton<LocalConnections>();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
+
         services.AddSingleton<PublishBodyReader>();
         services.AddSingleton<PublishRequestValidator>();
         services.AddSingleton<Publisher>();
@@ -55,7 +73,10 @@ public static class PushServiceExtensions
         app.UseAuthorization();
 
         app.MapOpenApi();
+        app.MapHealthChecks("/healthz/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/healthz/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapPublishEndpoints();
+        app.MapHistoryEndpoints();
         app.MapHub<NotificationHub>(HubProtocolNames.HubPath);
         return app;
     }

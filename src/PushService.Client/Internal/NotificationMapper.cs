@@ -18,7 +18,38 @@ internal static class NotificationMapper
         User = message.User,
         Topic = message.Topic,
         IsBroadcast = message.Broadcast == true,
+        Stream = message.Stream ?? string.Empty,
+        Offset = message.Offset,
+        Epoch = message.Epoch ?? string.Empty,
     };
+
+    /// <summary>
+    /// Maps a notification read from a stream's history (a Resume or History answer), which belongs
+    /// to that stream and epoch even if the service left the keys out of each item.
+    /// </summary>
+    public static Notification ToNotification(NotificationMessage message, string stream, string epoch)
+    {
+        var notification = ToNotification(message);
+        return notification with
+        {
+            Stream = notification.Stream.Length == 0 ? stream : notification.Stream,
+            Epoch = notification.Epoch.Length == 0 ? epoch : notification.Epoch,
+        };
+    }
+
+    public static Notification[] ToNotifications(IReadOnlyList<NotificationMessage>? messages, string stream, string epoch)
+    {
+        if (messages is null || messages.Count == 0)
+        {
+            return [];
+        }
+        var notifications = new Notification[messages.Count];
+        for (var i = 0; i < notifications.Length; i++)
+        {
+            notifications[i] = ToNotification(messages[i], stream, epoch);
+        }
+        return notifications;
+    }
 
     private static DateTimeOffset ToUtc(DateTime value) => value.Kind switch
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using PushService.History;
 
 namespace PushService.Delivery;
 
@@ -11,6 +12,8 @@ internal static class HubErrors
     public const string InvalidTopicCode = "invalid_topic";
     public const string ForbiddenCode = "forbidden";
     public const string LimitExceededCode = "limit_exceeded";
+    public const string InvalidStreamCode = "invalid_stream";
+    public const string UnavailableCode = "unavailable";
 
     public static HubException InvalidTopic() =>
         new($"{InvalidTopicCode}: A topic name must be {NameRules.TopicRule}.");
@@ -20,4 +23,30 @@ internal static class HubErrors
 
     public static HubException TooManySubscriptions(int limit) =>
         new($"{LimitExceededCode}: A connection may subscribe to at most {limit} topics; unsubscribe from one first.");
+
+    public static HubException InvalidStream(string why) =>
+        new($"{InvalidStreamCode}: {why}.");
+
+    public static HubException ForbiddenStream(string stream) =>
+        new($"{ForbiddenCode}: Your token does not allow reading stream '{stream}'.");
+
+    /// <summary>The code at the start of one of our hub errors.</summary>
+    public static string CodeOf(HubException error)
+    {
+        var colon = error.Message.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 ? error.Message[..colon] : error.Message;
+    }
+
+    /// <summary>Turns "the history store is down" into a hub error the client may retry.</summary>
+    public static async Task<T> GuardAsync<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return await read().ConfigureAwait(false);
+        }
+        catch (HistoryUnavailableException)
+        {
+            throw new HubException($"{UnavailableCode}: Stream history cannot be read right now; try again shortly.");
+        }
+    }
 }

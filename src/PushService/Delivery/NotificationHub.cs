@@ -3,20 +3,143 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using PushService.Auth;
 using PushService.Configuration;
+using PushService.History;
+using PushService.Protocol;
 
 namespace PushService.Delivery;
 
 /// <summary>
-/// The subscriber hub. A connection receives its user's stream from the moment it connects;
-/// topics are joined and left explicitly. Invocations of one connection run one at a time
-/// (SignalR's default), so the per-connection subscription set needs no lock.
+/// The subscriber hub. A connection receives its user's stream and broadcasts from the moment
+/// it connects; topics are joined explicitly (Subscribe) or while resuming (Resume). Invocations
+/// of one connection run one at a time (SignalR's default), so the per-connection subscription
+/// set needs no lock.
 /// </summary>
 [Authorize(Policy = AuthPolicies.Subscriber)]
-internal sealed class NotificationHub(IOptions<LimitsOptions> limits, ILogger<NotificationHub> logger) : Hub
+internal sealed class NotificationHub(HistoryReader streams, IHistoryStore history, LocalConnections connections, IOptions<LimitsOptions> limits, ILogger<NotificationHub> logger) : Hub
 {
     private static readonly object SubscriptionsKey = new();
 
-    public async Task Subscribe(string topic)
+    public override Task OnConnectedAsync()
+    {
+        connections.Add(Context);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Remove(Context);
+        return Task.CompletedTask;
+    }
+
+    private string UserId => Context.UserIdentifier!;
+
+    /// <summary>Joins the topic and answers its current position: everything after it will arrive.</summary>
+    public async Task<StreamPositionMessage> Subscribe(string topic)
+    {
+        await JoinAsync(topic);
+        var target = Target.ForTopic(topic);
+        var position = await HubErrors.GuardAsync(() => history.GetPositionAsync(target.Stream, Context.ConnectionAborted));
+        return new StreamPositionMessage { Stream = target.Stream, Offset = position.Offset, Epoch = position.Epoch };
+    }
+
+    public async Task Unsubscribe(string topic)
+    {
+        if (!NameRules.IsValidTopic(topic))
+        {
+            throw HubErrors.InvalidTopic();
+        }
+        if (Subscriptions().Remove(topic))
+        {
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
+        }
+    }
+
+    /// <summary>
+    /// After a (re)connect: joins the topic streams named, and answers per stream what was missed
+    /// since each position — always for the user's own stream and broadcast too.
+    /// </summary>
+    public async Task<ResumeResultMessage> Resume(StreamPositionMessage[]? positions)
+    {
+        positions ??= [];
+        if (positions.Length > limits.Value.MaxSubscriptionsPerConnection + 2)
+        {
+            throw HubErrors.TooManySubscriptions(limits.Value.MaxSubscriptionsPerConnection);
+        }
+        var own = Target.ForUser(UserId);
+        var requested = new Dictionary<string, StreamPositionMessage>(StringComparer.Ordinal)
+        {
+            [own.Stream] = new() { Stream = own.Stream },
+            [StreamIds.Broadcast] = new() { Stream = StreamIds.Broadcast },
+        };
+        foreach (var position in positions)
+        {
+            if (position?.Stream is { } stream)
+            {
+                requested[stream] = position;
+            }
+        }
+        var answers = new List<Task<StreamRecoveryMessage>>(requested.Count);
+        foreach (var position in requested.Values)
+        {
+            // Joining comes before reading, so nothing published in between can fall through.
+            var (target, refusal) = await AdmitAsync(position);
+            answers.Add(target is not null
+                ? streams.RecoverAsync(target, position.Offset, position.Epoch ?? "", Context.ConnectionAborted)
+                : Task.FromResult(new StreamRecoveryMessage { Stream = position.Stream, Error = refusal }));
+        }
+        var recovered = await HubErrors.GuardAsync(() => Task.WhenAll(answers));
+        return new ResumeResultMessage { User = UserId, Streams = recovered };
+    }
+
+    /// <summary>A page of one readable stream, newest first: an inbox view.</summary>
+    public async Task<HistoryPageMessage> History(string stream, long? before, int limit)
+    {
+        if (limit is < 1 or > HistoryReader.MaxPageSize || before is < 1)
+        {
+            throw HubErrors.InvalidStream($"limit must be 1-{HistoryReader.MaxPageSize} and before at least 1");
+        }
+        var target = Target.Parse(stream ?? "") ?? throw HubErrors.InvalidStream("not a stream name");
+        if (!CanRead(target))
+        {
+            throw HubErrors.ForbiddenStream(target.Stream);
+        }
+        return await HubErrors.GuardAsync(() => streams.PageAsync(target, before, limit, Context.ConnectionAborted));
+    }
+
+    /// <summary>Checks a Resume position and joins its topic; the error code instead when refused.</summary>
+    private async Task<(Target? Target, string? Refusal)> AdmitAsync(StreamPositionMessage position)
+    {
+        var target = Target.Parse(position.Stream);
+        if (target is null)
+        {
+            return (null, HubErrors.InvalidStreamCode);
+        }
+        if (target.Topic is { } topic)
+        {
+            try
+            {
+                await JoinAsync(topic);
+            }
+            catch (HubException ex)
+            {
+                return (null, HubErrors.CodeOf(ex));
+            }
+        }
+        else if (!CanRead(target))
+        {
+            return (null, HubErrors.ForbiddenCode);
+        }
+        return (target, null);
+    }
+
+    private bool CanRead(Target target) => target switch
+    {
+        { User: { } user } => string.Equals(user, UserId, StringComparison.Ordinal),
+        { Topic: { } topic } => TopicPolicy.CanSubscribe(Context.User, topic),
+        _ => true,
+    };
+
+    private async Task JoinAsync(string topic)
     {
         if (!NameRules.IsValidTopic(topic))
         {
@@ -38,19 +161,6 @@ internal sealed class NotificationHub(IOptions<LimitsOptions> limits, ILogger<No
         }
         await Groups.AddToGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
         subscriptions.Add(topic);
-    }
-
-    public async Task Unsubscribe(string topic)
-    {
-        if (!NameRules.IsValidTopic(topic))
-        {
-            throw HubErrors.InvalidTopic();
-        }
-        var subscriptions = Subscriptions();
-        if (subscriptions.Remove(topic))
-        {
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
-        }
     }
 
     private HashSet<string> Subscriptions()

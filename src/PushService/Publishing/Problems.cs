@@ -16,6 +16,11 @@ internal static class Problems
         title: "Request body too large",
         detail: $"The body may be at most {maxBytes} bytes.");
 
+    public static ProblemHttpResult StoreUnavailable(string retryAfterSeconds) => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "Notification store unavailable",
+        detail: $"The notification could not be stored, so it was not accepted. Retry after {retryAfterSeconds} s with the same id.");
+
     public static ProblemHttpResult MalformedJson(JsonException ex)
     {
         var field = FieldOf(ex.Path);

@@ -1,10 +1,16 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PushService.Auth;
+using PushService.History;
 
 namespace PushService.Publishing;
 
 internal static class PublishEndpoints
 {
+    /// <summary>Set on the answer to a publish whose id had already been accepted.</summary>
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    private const string RetryAfterSeconds = "1";
+
     public static IEndpointRouteBuilder MapPublishEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/notifications")
@@ -13,7 +19,8 @@ internal static class PublishEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapPost("/", PublishAsync)
             .WithName("Publish")
@@ -42,8 +49,19 @@ internal static class PublishEndpoints
         {
             return Problems.FromValidation(errors);
         }
-        var accepted = await publisher.PublishAsync(notification, cancellationToken);
-        return TypedResults.Accepted((string?)null, accepted);
+        try
+        {
+            var accepted = await publisher.PublishAsync(notification, cancellationToken);
+            if (accepted.Replayed)
+            {
+                http.Response.Headers[ReplayedHeader] = "true";
+            }
+            return TypedResults.Accepted((string?)null, new PublishResponse(accepted.Id, accepted.CreatedAt));
+        }
+        catch (HistoryUnavailableException)
+        {
+            return Unavailable(http);
+        }
     }
 
     private static async Task<Results<Accepted<BatchPublishResponse>, ProblemHttpResult>> PublishBatchAsync(
@@ -76,7 +94,20 @@ internal static class PublishEndpoints
         {
             return Problems.FromValidation(errors);
         }
-        var accepted = await publisher.PublishBatchAsync(notifications, cancellationToken);
-        return TypedResults.Accepted((string?)null, new BatchPublishResponse(accepted));
+        try
+        {
+            var accepted = await publisher.PublishBatchAsync(notifications, cancellationToken);
+            return TypedResults.Accepted((string?)null, new BatchPublishResponse([.. accepted.Select(a => new PublishResponse(a.Id, a.CreatedAt))]));
+        }
+        catch (HistoryUnavailableException)
+        {
+            return Unavailable(http);
+        }
+    }
+
+    private static ProblemHttpResult Unavailable(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = RetryAfterSeconds;
+        return Problems.StoreUnavailable(RetryAfterSeconds);
     }
 }

@@ -1,76 +1,133 @@
 using Microsoft.AspNetCore.SignalR;
 using PushService.Delivery;
+using PushService.History;
 using PushService.Protocol;
 
 namespace PushService.Publishing;
 
 /// <summary>
-/// The one publish path, whatever the transport that asked (REST today, the hub later).
-/// It fixes the id and time, then sends once per stream: one send per user, per topic, or to
-/// all. Each send is serialised once per hub protocol by SignalR and, with Redis configured,
-/// is one PUBLISH that every node fans out to its own connections.
+/// The one publish path, whatever the transport that asked. It stores each notification in every
+/// stream it addresses (one per user, per topic, or broadcast) and only then pushes it, so an
+/// accepted notification can always be replayed. Each push is serialised once per hub protocol by
+/// SignalR and, with Redis configured, is one PUBLISH that every node fans out to its connections.
 /// </summary>
 /// <remarks>
-/// The next step of this path stores each notification in its streams' history before it is
-/// sent, so that an accepted notification can always be replayed; callers already await the
-/// whole publish before they answer.
+/// Appends are issued in request order without waiting in between: the store keeps the order of
+/// appends to one stream, so a batch's notifications get offsets in batch order. Pushes of one
+/// stream may still overtake each other across nodes; clients put them back in offset order.
 /// </remarks>
-internal sealed class Publisher(IHubContext<NotificationHub> hub, TimeProvider time, ILogger<Publisher> logger)
+internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationHub> hub, TimeProvider time, ILogger<Publisher> logger)
 {
-    public async Task<PublishResponse> PublishAsync(Notification notification, CancellationToken cancellationToken = default)
-    {
-        var sends = new List<Task>();
-        var accepted = Send(notification, sends);
-        await AwaitSendsAsync(sends, cancellationToken).ConfigureAwait(false);
-        return accepted;
-    }
+    public async Task<PublishResult> PublishAsync(Notification notification, CancellationToken cancellationToken = default)
+        => (await PublishBatchAsync([notification], cancellationToken).ConfigureAwait(false))[0];
 
-    /// <summary>Publishes in request order; every send is queued before any is awaited.</summary>
-    public async Task<IReadOnlyList<PublishResponse>> PublishBatchAsync(IReadOnlyList<Notification> notifications, CancellationToken cancellationToken = default)
+    /// <summary>Stores then pushes; the results come back in request order.</summary>
+    /// <exception cref="HistoryUnavailableException">Some notification could not be stored: none may be reported accepted.</exception>
+    public async Task<IReadOnlyList<PublishResult>> PublishBatchAsync(IReadOnlyList<Notification> notifications, CancellationToken cancellationToken = default)
     {
-        var sends = new List<Task>();
-        var accepted = new PublishResponse[notifications.Count];
+        var now = time.GetUtcNow().UtcDateTime;
+        var appends = new List<(int Item, Target Target, Task<AppendResult> Append)>();
+        var entries = new HistoryEntry[notifications.Count];
         for (var i = 0; i < notifications.Count; i++)
         {
-            accepted[i] = Send(notifications[i], sends);
+            var notification = notifications[i];
+            entries[i] = new HistoryEntry(notification.Id ?? Guid.CreateVersion7().ToString(), notification.Type, notification.Data, now);
+            foreach (var target in Targets(notification))
+            {
+                // Once started, a store is not cancelled with the request: a half-cancelled
+                // publish would leave the publisher unsure what was accepted.
+                appends.Add((i, target, history.AppendAsync(target.Stream, entries[i], CancellationToken.None)));
+            }
         }
-        await AwaitSendsAsync(sends, cancellationToken).ConfigureAwait(false);
-        return accepted;
+        try
+        {
+            await Task.WhenAll(appends.Select(a => a.Append)).ConfigureAwait(false);
+        }
+        catch (HistoryUnavailableException ex)
+        {
+            PublishingLog.StoreUnavailable(logger, ex);
+            throw;
+        }
+        finally
+        {
+            // Whatever was stored is pushed, even when another append failed: it is in the
+            // stream and clients would fetch it later anyway.
+            await PushStoredAsync(appends, entries).ConfigureAwait(false);
+        }
+        return Results(notifications.Count, appends, entries);
     }
 
-    private PublishResponse Send(Notification notification, List<Task> sends)
+    private static PublishResult[] Results(int count, List<(int Item, Target Target, Task<AppendResult> Append)> appends, HistoryEntry[] entries)
     {
-        var id = notification.Id ?? Guid.CreateVersion7().ToString();
-        var createdAt = time.GetUtcNow().UtcDateTime;
-        // Once accepted, a send is not cancelled with the request: the publisher may have gone,
-        // but the notification must still reach its subscribers.
+        var results = new PublishResult[count];
+        foreach (var (item, _, append) in appends)
+        {
+            var stored = append.Result;
+            if (results[item] is null)
+            {
+                // A retry answers with the original time, taken from the first stream.
+                results[item] = new PublishResult(entries[item].Id, stored.CreatedAt, stored.Duplicate);
+            }
+            else if (!stored.Duplicate)
+            {
+                results[item] = results[item] with { Replayed = false };
+            }
+        }
+        return results;
+    }
+
+    private async Task PushStoredAsync(List<(int Item, Target Target, Task<AppendResult> Append)> appends, HistoryEntry[] entries)
+    {
+        var sends = new List<Task>(appends.Count);
+        foreach (var (item, target, append) in appends)
+        {
+            if (append.IsCompletedSuccessfully && !append.Result.Duplicate)
+            {
+                var message = Message(entries[item], target, append.Result.Position);
+                sends.Add(target.Clients(hub.Clients).SendAsync(HubProtocolNames.NotificationTarget, message, CancellationToken.None));
+            }
+        }
+        try
+        {
+            await Task.WhenAll(sends).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Stored but not pushed: subscribers get it from the stream on their next gap or resume.
+            PublishingLog.PushFailed(logger, ex);
+        }
+    }
+
+    internal static NotificationMessage Message(HistoryEntry entry, Target target, StreamPosition position) => new()
+    {
+        Id = entry.Id,
+        Type = entry.Type,
+        Data = entry.Data,
+        CreatedAt = entry.CreatedAt,
+        User = target.User,
+        Topic = target.Topic,
+        Broadcast = target.IsBroadcast ? true : null,
+        Stream = target.Stream,
+        Offset = position.Offset,
+        Epoch = position.Epoch,
+    };
+
+    private static IEnumerable<Target> Targets(Notification notification)
+    {
         foreach (var user in notification.Users)
         {
-            sends.Add(hub.Clients.User(user).SendAsync(HubProtocolNames.NotificationTarget, Message(notification, id, createdAt, user: user), CancellationToken.None));
+            yield return Target.ForUser(user);
         }
         foreach (var topic in notification.Topics)
         {
-            sends.Add(hub.Clients.Group(StreamNames.TopicGroup(topic)).SendAsync(HubProtocolNames.NotificationTarget, Message(notification, id, createdAt, topic: topic), CancellationToken.None));
+            yield return Target.ForTopic(topic);
         }
         if (notification.Broadcast)
         {
-            sends.Add(hub.Clients.All.SendAsync(HubProtocolNames.NotificationTarget, Message(notification, id, createdAt, broadcast: true), CancellationToken.None));
+            yield return Target.Everyone;
         }
-        PublishingLog.Accepted(logger, id, notification.Type, notification.Users.Count, notification.Topics.Count, notification.Broadcast);
-        return new PublishResponse(id, createdAt);
     }
-
-    private static NotificationMessage Message(Notification notification, string id, DateTime createdAt, string? user = null, string? topic = null, bool? broadcast = null) => new()
-    {
-        Id = id,
-        Type = notification.Type,
-        Data = notification.Data,
-        CreatedAt = createdAt,
-        User = user,
-        Topic = topic,
-        Broadcast = broadcast,
-    };
-
-    private static async Task AwaitSendsAsync(List<Task> sends, CancellationToken cancellationToken)
-        => await Task.WhenAll(sends).WaitAsync(cancellationToken).ConfigureAwait(false);
 }
+
+/// <summary>What a publisher learns: the id, the stored time, and whether it had been accepted before.</summary>
+internal sealed record PublishResult(string Id, DateTime CreatedAt, bool Replayed);

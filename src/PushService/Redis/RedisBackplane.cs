@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using PushService.Configuration;
 using StackExchange.Redis;
 
@@ -17,11 +18,15 @@ internal static class RedisBackplane
         {
             return signalR;
         }
-        return signalR.AddStackExchangeRedis(options =>
+        signalR.AddStackExchangeRedis(options =>
         {
             options.Configuration = ConfigurationOptions.Parse(push.Redis);
             options.Configuration.ChannelPrefix = RedisChannel.Literal(push.RedisPrefix + ":");
-            options.Configuration.ClientName ??= "pushservice-" + push.NodeId;
         });
+        // One multiplexer for the backplane, the history and the monitor: when the monitor says
+        // the backplane receives, it speaks of the very connection SignalR uses.
+        signalR.Services.AddOptions<RedisOptions>()
+            .Configure<RedisConnection>((options, connection) => options.ConnectionFactory = _ => connection.GetAsync());
+        return signalR;
     }
 }

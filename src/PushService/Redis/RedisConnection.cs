@@ -48,7 +48,14 @@ internal sealed class RedisConnection(IOptions<PushOptions> options, ILogger<Red
     {
         if (_multiplexer is not null)
         {
-            await _multiplexer.CloseAsync().ConfigureAwait(false);
+            try
+            {
+                await _multiplexer.CloseAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // SignalR's backplane disposes the multiplexer it was given when it stops.
+            }
             _multiplexer.Dispose();
         }
         _connectLock.Dispose();

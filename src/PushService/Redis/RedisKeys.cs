@@ -1,3 +1,4 @@
+using System.Text;
 using StackExchange.Redis;
 
 namespace PushService.Redis;
@@ -8,9 +9,33 @@ namespace PushService.Redis;
 /// </summary>
 internal sealed class RedisKeys(string prefix)
 {
-    public RedisKey StreamLog(string stream) => $"{prefix}:{{{stream}}}:log";
+    public RedisKey StreamLog(string stream) => $"{prefix}:{Tag(stream)}:log";
 
-    public RedisKey StreamMeta(string stream) => $"{prefix}:{{{stream}}}:meta";
+    public RedisKey StreamMeta(string stream) => $"{prefix}:{Tag(stream)}:meta";
 
-    public RedisKey Idempotency(string stream, string id) => $"{prefix}:{{{stream}}}:idem:{id}";
+    public RedisKey Idempotency(string stream, string id) => $"{prefix}:{Tag(stream)}:idem:{id}";
+
+    // Braces in a name are escaped so that the tag is exactly the stream: a raw '}' would end the
+    // tag early (a stream starting with '}' would even get no tag, and its keys different slots),
+    // and "a}:idem:b" with id "c" would share a key with "a" and id "b}:idem:c". '%' is escaped
+    // too, so that "%7D" and "}" stay apart.
+    private static string Tag(string stream)
+    {
+        if (stream.AsSpan().IndexOfAny('{', '}', '%') < 0)
+        {
+            return "{" + stream + "}";
+        }
+        var tag = new StringBuilder(stream.Length + 8).Append('{');
+        foreach (var c in stream)
+        {
+            _ = c switch
+            {
+                '{' => tag.Append("%7B"),
+                '}' => tag.Append("%7D"),
+                '%' => tag.Append("%25"),
+                _ => tag.Append(c),
+            };
+        }
+        return tag.Append('}').ToString();
+    }
 }

@@ -5,4 +5,16 @@ internal static partial class RedisLog
 {
     [LoggerMessage(1200, LogLevel.Information, "Connecting to Redis ({Endpoints} endpoints).")]
     public static partial void Connecting(ILogger logger, int endpoints);
+
+    [LoggerMessage(1201, LogLevel.Warning, "The history store (Redis) is unavailable; publishes are refused until it answers again. Further failures are not logged.")]
+    public static partial void HistoryUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(1202, LogLevel.Information, "The history store (Redis) answers again.")]
+    public static partial void HistoryAvailable(ILogger logger);
+
+    [LoggerMessage(1210, LogLevel.Warning, "The Redis backplane is lost: this node no longer hears what is published to Redis.")]
+    public static partial void BackplaneLost(ILogger logger);
+
+    [LoggerMessage(1211, LogLevel.Information, "The Redis backplane is back; {Connections} connections were asked to reconnect and resume.")]
+    public static partial void BackplaneRestored(ILogger logger, int connections);
 }

@@ -47,7 +47,9 @@ public sealed class InMemoryDeliveryTests : SingleNodeTest
         var json = await raw.WaitForAsync(n => n.GetProperty("id").GetString() == id);
         Assert.Equal("pub-123", id);
         var keys = json.EnumerateObject().Select(p => p.Name).Order().ToArray();
-        Assert.Equal(["createdAt", "data", "id", "topic", "type"], keys);
+        Assert.Equal(["createdAt", "data", "epoch", "id", "offset", "stream", "topic", "type"], keys);
+        Assert.Equal("topic:news", json.GetProperty("stream").GetString());
+        Assert.Equal(1, json.GetProperty("offset").GetInt64());
         Assert.Equal("news", json.GetProperty("topic").GetString());
         Assert.Equal("[1,2]", json.GetProperty("data").GetRawText());
         Assert.True(json.GetProperty("createdAt").TryGetDateTimeOffset(out var createdAt));

@@ -14,7 +14,7 @@ public sealed class OfficialClient : IAsyncDisposable
 
     internal Inbox<NotificationMessage> Received { get; } = new();
 
-    public static async Task<OfficialClient> ConnectAsync(PushNode node, string token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false)
+    public static async Task<OfficialClient> ConnectAsync(PushNode node, string token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false, bool reconnect = false)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(node.Url, HubProtocolNames.HubPath), options =>
@@ -25,6 +25,10 @@ public sealed class OfficialClient : IAsyncDisposable
         if (messagePack)
         {
             builder.AddMessagePackProtocol();
+        }
+        if (reconnect)
+        {
+            builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)]);
         }
         var client = new OfficialClient(builder.Build());
         client.Connection.On<NotificationMessage>(HubProtocolNames.NotificationTarget, client.Received.Add);

@@ -4,58 +4,112 @@ using StackExchange.Redis;
 namespace PushService.Tests.Infrastructure;
 
 /// <summary>
-/// A real <c>redis-server</c> on a free loopback port, without persistence, started for the tests
-/// and killed by its PID afterwards. A missing binary fails the run: the README's test command
-/// installs it, and a silent skip would hide that it did not.
+/// A real <c>redis-server</c> on a free loopback port, started for the tests and killed by its PID
+/// afterwards. Without persistence by default; with <see cref="AppendOnly"/> it keeps an AOF in a
+/// temporary folder, so a restart on the same port keeps the data. A missing binary fails the
+/// run: the README's test command installs it, and a silent skip would hide that it did not.
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("push-redis-").FullName;
     private Process? _process;
+
+    /// <summary>Keep an append-only file (fsync every write), so a restart loses nothing.</summary>
+    public bool AppendOnly { get; init; }
 
     public int Port { get; private set; }
 
     /// <summary>A StackExchange.Redis connection string for <c>Push:Redis</c>.</summary>
-    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false";
+    public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false,connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000";
 
     public async Task InitializeAsync()
     {
-        var binary = FindBinary() ?? throw new InvalidOperationException(
-            "redis-server was not found on PATH. Run the README test command (./test.sh), which installs it, or 'apt-get install redis-server'.");
         for (var attempt = 0; ; attempt++)
         {
             Port = FreePort.Next();
-            _process = Process.Start(new ProcessStartInfo(binary)
-            {
-                ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "notice" },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            })!;
-            var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is null)
-                {
-                    ready.TrySetException(new InvalidOperationException("redis-server exited before it was ready."));
-                }
-                else if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal))
-                {
-                    ready.TrySetResult();
-                }
-            };
-            _process.ErrorDataReceived += (_, _) => { };
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-            if (await IsReadyAsync(ready.Task))
+            if (await StartProcessAsync())
             {
                 return;
             }
-            await DisposeAsync();
             if (attempt == 2)
             {
                 throw new InvalidOperationException("redis-server did not answer PING after three starts.");
             }
         }
+    }
+
+    /// <summary>Kills the server (SIGKILL): what an out-of-memory kill or a crash does.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+        _process?.Dispose();
+        _process = null;
+    }
+
+    /// <summary>Starts the server again on the same port (with its AOF, if it keeps one).</summary>
+    public async Task RestartAsync()
+    {
+        Kill();
+        if (!await StartProcessAsync())
+        {
+            throw new InvalidOperationException($"redis-server did not restart on port {Port}.");
+        }
+    }
+
+    /// <summary>SIGSTOP: the server stops answering but keeps its connections, as in a long stall.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Continue() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    private async Task<bool> StartProcessAsync()
+    {
+        var binary = FindBinary() ?? throw new InvalidOperationException(
+            "redis-server was not found on PATH. Run the README test command (./test.sh), which installs it, or 'apt-get install redis-server'.");
+        var start = new ProcessStartInfo(binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+            "--save", "", "--dir", _dataDirectory, "--protected-mode", "yes", "--loglevel", "notice",
+            "--appendonly", AppendOnly ? "yes" : "no", "--appendfsync", "always"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        _process = Process.Start(start)!;
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                ready.TrySetException(new InvalidOperationException("redis-server exited before it was ready."));
+            }
+            else if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        if (await IsReadyAsync(ready.Task))
+        {
+            return true;
+        }
+        Kill();
+        return false;
     }
 
     private async Task<bool> IsReadyAsync(Task ready)
@@ -76,13 +130,15 @@ public sealed class RedisServer : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        if (_process is { HasExited: false })
+        Kill();
+        try
         {
-            _process.Kill();
-            _process.WaitForExit(5000);
+            Directory.Delete(_dataDirectory, recursive: true);
         }
-        _process?.Dispose();
-        _process = null;
+        catch (IOException)
+        {
+            // A temporary folder left behind is harmless.
+        }
         return Task.CompletedTask;
     }
 
