@@ -142,6 +142,8 @@ public sealed class PushClientTests : SingleNodeTest
             var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             client.Reconnecting += _ => { reconnecting.TrySetResult(); return Task.CompletedTask; };
             client.Reconnected += _ => { reconnected.TrySetResult(); return Task.CompletedTask; };
+            var historyLost = new Inbox<RecoveryFailedEventArgs>();
+            client.RecoveryFailed += e => { historyLost.Add(e); return Task.CompletedTask; };
             await client.StartAsync().DefaultTimeout();
             await client.SubscribeAsync("news").DefaultTimeout();
             await client.SubscribeAsync("stock:ACME").DefaultTimeout();
@@ -158,6 +160,9 @@ public sealed class PushClientTests : SingleNodeTest
             await inbox.WaitForAsync(n => n.Id == news);
             await inbox.WaitForAsync(n => n.Id == stock);
             Assert.Equal(PushConnectionState.Connected, client.State);
+            // The in-memory history went with the process: the app is told, per stream.
+            var lost = await historyLost.WaitForAsync(e => e.Stream == "user:frank");
+            Assert.Equal(RecoveryFailureReason.EpochChanged, lost.Reason);
         }
         finally
         {
