@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test. Installs what the tests need first (redis-server from Debian) when missing,
+# Runs every test. Installs what the tests need first (redis-server, nginx from Debian) when missing,
 # so a fresh Debian machine with the .NET SDK needs nothing else. CI runs this same script.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 if ((${#packages[@]})); then
   echo "test.sh: installing ${packages[*]}"
   sudo=""
