@@ -7,6 +7,7 @@ using PushService.Delivery;
 using PushService.Demo;
 using PushService.Diagnostics;
 using PushService.History;
+using PushService.Lifecycle;
 using PushService.Publishing;
 using PushService.Protocol;
 using PushService.Redis;
@@ -48,7 +49,17 @@ public static class PushServiceExtensions
         }
         services.AddSingleton<HistoryReader>();
         services.AddSingleton<LocalConnections>();
-        services.AddHealthChecks().AddCheck<ReadinessCheck>("ready", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<ReadinessCheck>("backplane", tags: ["ready"])
+            .AddCheck<DrainReadinessCheck>("drain", tags: ["ready"]);
+
+        services.AddOptions<DrainOptions>().BindConfiguration(DrainOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DrainOptions>, DrainOptionsValidator>());
+        services.AddSingleton<DrainState>();
+        services.AddSingleton<DrainingGate>();
+        services.AddHostedService<GracefulDrain>();
+        // The host waits for the drain, plus a little for the rest of shutdown.
+        services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.Timeout + TimeSpan.FromSeconds(5));
 
         services.AddSingleton<PublishBodyReader>();
         services.AddSingleton<PublishRequestValidator>();
@@ -69,6 +80,7 @@ public static class PushServiceExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapDemo();
+        app.UseMiddleware<DrainingGate>();
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -8,12 +8,39 @@ namespace PushService.Delivery;
 internal sealed class LocalConnections
 {
     private readonly ConcurrentDictionary<string, HubCallerContext> _connections = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private TaskCompletionSource? _empty;
 
     public int Count => _connections.Count;
 
     public void Add(HubCallerContext context) => _connections[context.ConnectionId] = context;
 
-    public void Remove(HubCallerContext context) => _connections.TryRemove(context.ConnectionId, out _);
+    public void Remove(HubCallerContext context)
+    {
+        _connections.TryRemove(context.ConnectionId, out _);
+        lock (_gate)
+        {
+            if (_connections.IsEmpty && _empty is not null)
+            {
+                _empty.TrySetResult();
+                _empty = null;
+            }
+        }
+    }
+
+    /// <summary>Completes when no connection is left on this node.</summary>
+    public Task AllClosed()
+    {
+        lock (_gate)
+        {
+            if (_connections.IsEmpty)
+            {
+                return Task.CompletedTask;
+            }
+            _empty ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _empty.Task;
+        }
+    }
 
     /// <summary>
     /// Asks every connection to close with "reconnect allowed", so clients reconnect (here or

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using PushService.Delivery;
 using PushService.History;
+using PushService.Lifecycle;
 using PushService.Protocol;
 
 namespace PushService.Publishing;
@@ -16,7 +17,7 @@ namespace PushService.Publishing;
 /// appends to one stream, so a batch's notifications get offsets in batch order. Pushes of one
 /// stream may still overtake each other across nodes; clients put them back in offset order.
 /// </remarks>
-internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationHub> hub, TimeProvider time, ILogger<Publisher> logger)
+internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationHub> hub, DrainState drain, TimeProvider time, ILogger<Publisher> logger)
 {
     public async Task<PublishResult> PublishAsync(Notification notification, CancellationToken cancellationToken = default)
         => (await PublishBatchAsync([notification], cancellationToken).ConfigureAwait(false))[0];
@@ -25,6 +26,8 @@ internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationH
     /// <exception cref="HistoryUnavailableException">Some notification could not be stored: none may be reported accepted.</exception>
     public async Task<IReadOnlyList<PublishResult>> PublishBatchAsync(IReadOnlyList<Notification> notifications, CancellationToken cancellationToken = default)
     {
+        // A draining node waits for this publish before it exits.
+        using var inFlight = drain.TrackPublish();
         var now = time.GetUtcNow().UtcDateTime;
         var appends = new List<(int Item, Target Target, Task<AppendResult> Append)>();
         var entries = new HistoryEntry[notifications.Count];
