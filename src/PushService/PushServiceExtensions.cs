@@ -8,6 +8,7 @@ using PushService.Demo;
 using PushService.Diagnostics;
 using PushService.History;
 using PushService.Lifecycle;
+using PushService.Presence;
 using PushService.Publishing;
 using PushService.Protocol;
 using PushService.Redis;
@@ -40,13 +41,19 @@ public static class PushServiceExtensions
         {
             services.TryAddSingleton<RedisConnection>();
             services.TryAddSingleton<IHistoryStore, RedisHistoryStore>();
+            services.TryAddSingleton<IPresenceStore, RedisPresenceStore>();
+            services.AddHostedService<PresenceRenewal>();
             services.TryAddSingleton<BackplaneMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<BackplaneMonitor>());
         }
         else
         {
             services.TryAddSingleton<IHistoryStore, MemoryHistoryStore>();
+            services.TryAddSingleton<IPresenceStore, MemoryPresenceStore>();
         }
+        services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.SectionName)
+            .Validate(o => o.Lease >= TimeSpan.FromSeconds(1), "Push:Presence:Lease must be at least 1 second.")
+            .ValidateOnStart();
         services.AddSingleton<HistoryReader>();
         services.AddSingleton<LocalConnections>();
         services.AddHealthChecks()
@@ -89,6 +96,7 @@ public static class PushServiceExtensions
         app.MapHealthChecks("/healthz/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapPublishEndpoints();
         app.MapHistoryEndpoints();
+        app.MapPresenceEndpoints();
         app.MapHub<NotificationHub>(HubProtocolNames.HubPath);
         return app;
     }

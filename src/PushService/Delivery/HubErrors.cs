@@ -44,7 +44,7 @@ internal static class HubErrors
         {
             return await read().ConfigureAwait(false);
         }
-        catch (HistoryUnavailableException)
+        catch (StoreUnavailableException)
         {
             throw new HubException($"{UnavailableCode}: Stream history cannot be read right now; try again shortly.");
         }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PushService.Auth;
 using PushService.Configuration;
 using PushService.History;
+using PushService.Presence;
 using PushService.Protocol;
 
 namespace PushService.Delivery;
@@ -15,20 +16,42 @@ namespace PushService.Delivery;
 /// set needs no lock.
 /// </summary>
 [Authorize(Policy = AuthPolicies.Subscriber)]
-internal sealed class NotificationHub(HistoryReader streams, IHistoryStore history, LocalConnections connections, IOptions<LimitsOptions> limits, ILogger<NotificationHub> logger) : Hub
+internal sealed class NotificationHub(
+    HistoryReader streams,
+    IHistoryStore history,
+    IPresenceStore presence,
+    LocalConnections connections,
+    IOptions<LimitsOptions> limits,
+    ILogger<NotificationHub> logger) : Hub
 {
     private static readonly object SubscriptionsKey = new();
 
-    public override Task OnConnectedAsync()
+    public override async Task OnConnectedAsync()
     {
         connections.Add(Context);
-        return Task.CompletedTask;
+        try
+        {
+            await presence.AddAsync(UserId, Context.ConnectionId, Context.ConnectionAborted);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // Presence must not keep anyone from connecting; the next renewal records it.
+            PresenceLog.RecordFailed(logger, ex);
+        }
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         connections.Remove(Context);
-        return Task.CompletedTask;
+        try
+        {
+            await presence.RemoveAsync(UserId, Context.ConnectionId);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // The lease runs out on its own.
+            PresenceLog.RecordFailed(logger, ex);
+        }
     }
 
     private string UserId => Context.UserIdentifier!;

@@ -46,7 +46,7 @@ internal static class HistoryEndpoints
         {
             return TypedResults.Ok(await streams.PageAsync(Target.ForUser(user), before, limit ?? 50, cancellationToken));
         }
-        catch (HistoryUnavailableException)
+        catch (StoreUnavailableException)
         {
             http.Response.Headers.RetryAfter = "1";
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Notification store unavailable",

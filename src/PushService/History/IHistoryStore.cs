@@ -27,7 +27,7 @@ namespace PushService.History;
 internal interface IHistoryStore
 {
     /// <summary>Appends the entry to the stream, unless the stream already has an entry with its id.</summary>
-    /// <exception cref="HistoryUnavailableException">The store cannot be reached; nothing may be assumed stored.</exception>
+    /// <exception cref="StoreUnavailableException">The store cannot be reached; nothing may be assumed stored.</exception>
     Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>The stream's current position (offset of its last entry, 0 when none) and epoch.</summary>
@@ -69,5 +69,5 @@ internal sealed record RecoveryResult(bool Recovered, StreamPosition Current, IR
 /// <param name="Entries">Newest first.</param>
 internal sealed record HistoryPage(StreamPosition Current, IReadOnlyList<StreamEntry> Entries);
 
-/// <summary>The history store could not be reached or did not answer in time.</summary>
-internal sealed class HistoryUnavailableException(string message, Exception? innerException = null) : Exception(message, innerException);
+/// <summary>A store (history or presence) could not be reached or did not answer in time.</summary>
+internal sealed class StoreUnavailableException(string message, Exception? innerException = null) : Exception(message, innerException);

@@ -124,7 +124,7 @@ internal sealed class RedisHistoryStore(RedisConnection redis, IOptions<HistoryO
             {
                 RedisLog.HistoryUnavailable(logger, ex);
             }
-            throw new HistoryUnavailableException($"The history of stream '{stream}' is unavailable: Redis did not answer.", ex);
+            throw new StoreUnavailableException($"The history of stream '{stream}' is unavailable: Redis did not answer.", ex);
         }
         if (Volatile.Read(ref _unavailable) == 1 && Interlocked.Exchange(ref _unavailable, 0) == 1)
         {

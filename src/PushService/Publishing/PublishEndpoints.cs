@@ -58,7 +58,7 @@ internal static class PublishEndpoints
             }
             return TypedResults.Accepted((string?)null, new PublishResponse(accepted.Id, accepted.CreatedAt));
         }
-        catch (HistoryUnavailableException)
+        catch (StoreUnavailableException)
         {
             return Unavailable(http);
         }
@@ -99,7 +99,7 @@ internal static class PublishEndpoints
             var accepted = await publisher.PublishBatchAsync(notifications, cancellationToken);
             return TypedResults.Accepted((string?)null, new BatchPublishResponse([.. accepted.Select(a => new PublishResponse(a.Id, a.CreatedAt))]));
         }
-        catch (HistoryUnavailableException)
+        catch (StoreUnavailableException)
         {
             return Unavailable(http);
         }

@@ -23,7 +23,7 @@ internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationH
         => (await PublishBatchAsync([notification], cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>Stores then pushes; the results come back in request order.</summary>
-    /// <exception cref="HistoryUnavailableException">Some notification could not be stored: none may be reported accepted.</exception>
+    /// <exception cref="StoreUnavailableException">Some notification could not be stored: none may be reported accepted.</exception>
     public async Task<IReadOnlyList<PublishResult>> PublishBatchAsync(IReadOnlyList<Notification> notifications, CancellationToken cancellationToken = default)
     {
         // A draining node waits for this publish before it exits.
@@ -46,7 +46,7 @@ internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationH
         {
             await Task.WhenAll(appends.Select(a => a.Append)).ConfigureAwait(false);
         }
-        catch (HistoryUnavailableException ex)
+        catch (StoreUnavailableException ex)
         {
             PublishingLog.StoreUnavailable(logger, ex);
             throw;

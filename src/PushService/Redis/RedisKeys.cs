@@ -15,6 +15,9 @@ internal sealed class RedisKeys(string prefix)
 
     public RedisKey Idempotency(string stream, string id) => $"{prefix}:{Tag(stream)}:idem:{id}";
 
+    /// <summary>A user's live connections, scored by lease expiry.</summary>
+    public RedisKey Presence(string user) => $"{prefix}:presence:{Tag(user)}";
+
     // Braces in a name are escaped so that the tag is exactly the stream: a raw '}' would end the
     // tag early (a stream starting with '}' would even get no tag, and its keys different slots),
     // and "a}:idem:b" with id "c" would share a key with "a" and id "b}:idem:c". '%' is escaped

@@ -51,11 +51,11 @@ public sealed class RedisHistoryStoreTests(RedisServer redis) : HistoryStoreSpec
         var store = Create(TestOptions(), $"127.0.0.1:{FreePort.Next()},abortConnect=false,connectTimeout=500");
         var started = Stopwatch.StartNew();
 
-        var append = await Assert.ThrowsAsync<HistoryUnavailableException>(
+        var append = await Assert.ThrowsAsync<StoreUnavailableException>(
             () => store.AppendAsync("user:alice", Entry("n1", """{"secret":"s3cr3t"}"""))).DefaultTimeout();
-        await Assert.ThrowsAsync<HistoryUnavailableException>(() => store.GetPositionAsync("user:alice")).DefaultTimeout();
-        await Assert.ThrowsAsync<HistoryUnavailableException>(() => store.ReadSinceAsync("user:alice", new StreamPosition(0, "e"), 10)).DefaultTimeout();
-        await Assert.ThrowsAsync<HistoryUnavailableException>(() => store.ReadBeforeAsync("user:alice", null, 10)).DefaultTimeout();
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.GetPositionAsync("user:alice")).DefaultTimeout();
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ReadSinceAsync("user:alice", new StreamPosition(0, "e"), 10)).DefaultTimeout();
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.ReadBeforeAsync("user:alice", null, 10)).DefaultTimeout();
 
         Assert.Contains("user:alice", append.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t", append.Message, StringComparison.Ordinal);
