@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using PushService.Auth;
 using PushService.Configuration;
 using PushService.Delivery;
@@ -68,6 +69,19 @@ public static class PushServiceExtensions
         // The host waits for the drain, plus a little for the rest of shutdown.
         services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.Timeout + TimeSpan.FromSeconds(5));
 
+        services.AddSingleton<PushMetrics>();
+        services.AddOpenTelemetry().WithMetrics(meters =>
+        {
+            meters.AddMeter(PushMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Http.Connections")
+                // No scrape cache: two scrapes a moment apart must both tell the truth.
+                .AddPrometheusExporter(prometheus => prometheus.ScrapeResponseCacheDurationMilliseconds = 0);
+            // OTLP only when an endpoint is configured the standard way (OTEL_EXPORTER_OTLP_ENDPOINT).
+            if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+            {
+                meters.AddOtlpExporter();
+            }
+        });
+
         services.AddSingleton<PublishBodyReader>();
         services.AddSingleton<PublishRequestValidator>();
         services.AddSingleton<Publisher>();
@@ -92,6 +106,7 @@ public static class PushServiceExtensions
         app.UseAuthorization();
 
         app.MapOpenApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapHealthChecks("/healthz/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/healthz/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapPublishEndpoints();

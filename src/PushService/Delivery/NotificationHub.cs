@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using PushService.Auth;
 using PushService.Configuration;
+using PushService.Diagnostics;
 using PushService.History;
 using PushService.Presence;
 using PushService.Protocol;
@@ -21,6 +22,7 @@ internal sealed class NotificationHub(
     IHistoryStore history,
     IPresenceStore presence,
     LocalConnections connections,
+    PushMetrics metrics,
     IOptions<LimitsOptions> limits,
     ILogger<NotificationHub> logger) : Hub
 {
@@ -43,6 +45,7 @@ internal sealed class NotificationHub(
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         connections.Remove(Context);
+        metrics.SubscriptionsChanged(-Subscriptions().Count);
         try
         {
             await presence.RemoveAsync(UserId, Context.ConnectionId);
@@ -73,6 +76,7 @@ internal sealed class NotificationHub(
         }
         if (Subscriptions().Remove(topic))
         {
+            metrics.SubscriptionsChanged(-1);
             await Groups.RemoveFromGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
         }
     }
@@ -184,6 +188,7 @@ internal sealed class NotificationHub(
         }
         await Groups.AddToGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
         subscriptions.Add(topic);
+        metrics.SubscriptionsChanged(1);
     }
 
     private HashSet<string> Subscriptions()

@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Options;
 using PushService.Delivery;
+using PushService.Diagnostics;
 using PushService.Protocol;
 using PushService.Publishing;
 
 namespace PushService.History;
 
 /// <summary>Reads streams back in wire form, for Resume, History and the REST history endpoint.</summary>
-internal sealed class HistoryReader(IHistoryStore history, IOptions<HistoryOptions> options)
+internal sealed class HistoryReader(IHistoryStore history, PushMetrics metrics, IOptions<HistoryOptions> options)
 {
     public const int MaxPageSize = 100;
 
@@ -21,6 +22,10 @@ internal sealed class HistoryReader(IHistoryStore history, IOptions<HistoryOptio
         }
         // A gap larger than the stream can hold cannot be recovered, so Size entries always suffice.
         var result = await history.ReadSinceAsync(target.Stream, new StreamPosition(offset, epoch), options.Value.Size, cancellationToken).ConfigureAwait(false);
+        if (result.Recovered)
+        {
+            metrics.Replayed(result.Entries.Count);
+        }
         return Recovery(target, result.Recovered, result.Current, result.Entries);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using PushService.Auth;
+using PushService.Diagnostics;
 using PushService.History;
 
 namespace PushService.Publishing;
@@ -36,17 +37,19 @@ internal static class PublishEndpoints
     }
 
     private static async Task<Results<Accepted<PublishResponse>, ProblemHttpResult>> PublishAsync(
-        HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, Publisher publisher, CancellationToken cancellationToken)
+        HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, Publisher publisher, PushMetrics metrics, CancellationToken cancellationToken)
     {
         var (request, problem) = await reader.ReadAsync(http, PublishJsonContext.Default.PublishRequest, cancellationToken);
         if (problem is not null)
         {
+            metrics.Published("rejected");
             return problem;
         }
         var errors = new PublishRequestValidator.Errors();
         var notification = validator.Validate(request, errors);
         if (notification is null)
         {
+            metrics.Published("rejected");
             return Problems.FromValidation(errors);
         }
         try
@@ -66,16 +69,18 @@ internal static class PublishEndpoints
 
     private static async Task<Results<Accepted<BatchPublishResponse>, ProblemHttpResult>> PublishBatchAsync(
         HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, Publisher publisher,
-        Microsoft.Extensions.Options.IOptions<Configuration.LimitsOptions> limits, CancellationToken cancellationToken)
+        Microsoft.Extensions.Options.IOptions<Configuration.LimitsOptions> limits, PushMetrics metrics, CancellationToken cancellationToken)
     {
         var (requests, problem) = await reader.ReadAsync(http, PublishJsonContext.Default.ListPublishRequest, cancellationToken);
         if (problem is not null)
         {
+            metrics.Published("rejected");
             return problem;
         }
         var maxBatch = limits.Value.MaxBatchSize;
         if (requests is null || requests.Count == 0 || requests.Count > maxBatch)
         {
+            metrics.Published("rejected", Math.Max(requests?.Count ?? 1, 1));
             return Problems.Invalid(
                 new Dictionary<string, string[]> { ["$"] = [$"A batch must be a JSON array of 1 to {maxBatch} notifications; got {requests?.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "null"}."] },
                 "The batch has the wrong number of notifications.");
@@ -92,6 +97,7 @@ internal static class PublishEndpoints
         }
         if (errors.Any)
         {
+            metrics.Published("rejected", requests.Count);
             return Problems.FromValidation(errors);
         }
         try

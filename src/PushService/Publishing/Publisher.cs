@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using PushService.Delivery;
+using PushService.Diagnostics;
 using PushService.History;
 using PushService.Lifecycle;
 using PushService.Protocol;
@@ -17,7 +18,13 @@ namespace PushService.Publishing;
 /// appends to one stream, so a batch's notifications get offsets in batch order. Pushes of one
 /// stream may still overtake each other across nodes; clients put them back in offset order.
 /// </remarks>
-internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationHub> hub, DrainState drain, TimeProvider time, ILogger<Publisher> logger)
+internal sealed class Publisher(
+    IHistoryStore history,
+    IHubContext<NotificationHub> hub,
+    DrainState drain,
+    PushMetrics metrics,
+    TimeProvider time,
+    ILogger<Publisher> logger)
 {
     public async Task<PublishResult> PublishAsync(Notification notification, CancellationToken cancellationToken = default)
         => (await PublishBatchAsync([notification], cancellationToken).ConfigureAwait(false))[0];
@@ -28,6 +35,7 @@ internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationH
     {
         // A draining node waits for this publish before it exits.
         using var inFlight = drain.TrackPublish();
+        var started = time.GetTimestamp();
         var now = time.GetUtcNow().UtcDateTime;
         var appends = new List<(int Item, Target Target, Task<AppendResult> Append)>();
         var entries = new HistoryEntry[notifications.Count];
@@ -49,6 +57,8 @@ internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationH
         catch (StoreUnavailableException ex)
         {
             PublishingLog.StoreUnavailable(logger, ex);
+            metrics.StoreError();
+            metrics.Published("unavailable", notifications.Count);
             throw;
         }
         finally
@@ -57,7 +67,15 @@ internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationH
             // stream and clients would fetch it later anyway.
             await PushStoredAsync(appends, entries).ConfigureAwait(false);
         }
-        return Results(notifications.Count, appends, entries);
+        var results = Results(notifications.Count, appends, entries);
+        var replayed = results.Count(r => r.Replayed);
+        metrics.Published("accepted", results.Length - replayed);
+        if (replayed > 0)
+        {
+            metrics.Published("replayed", replayed);
+        }
+        metrics.PublishTook(time.GetElapsedTime(started));
+        return results;
     }
 
     private static PublishResult[] Results(int count, List<(int Item, Target Target, Task<AppendResult> Append)> appends, HistoryEntry[] entries)
@@ -90,6 +108,7 @@ internal sealed class Publisher(IHistoryStore history, IHubContext<NotificationH
                 sends.Add(target.Clients(hub.Clients).SendAsync(HubProtocolNames.NotificationTarget, message, CancellationToken.None));
             }
         }
+        metrics.Pushed(sends.Count);
         try
         {
             await Task.WhenAll(sends).ConfigureAwait(false);

@@ -1,0 +1,57 @@
+using System.Diagnostics.Metrics;
+using PushService.Delivery;
+using PushService.Lifecycle;
+using PushService.Redis;
+
+namespace PushService.Diagnostics;
+
+/// <summary>
+/// The service's own OpenTelemetry instruments (meter <c>PushService</c>). Connections by
+/// transport come from ASP.NET Core's <c>Microsoft.AspNetCore.Http.Connections</c> meter.
+/// </summary>
+internal sealed class PushMetrics
+{
+    public const string MeterName = "PushService";
+
+    private readonly Counter<long> _publishes;
+    private readonly Counter<long> _pushed;
+    private readonly Counter<long> _replayed;
+    private readonly Counter<long> _storeErrors;
+    private readonly UpDownCounter<long> _subscriptions;
+    private readonly Histogram<double> _publishDuration;
+
+    public PushMetrics(IMeterFactory meters, DrainState drain, LocalConnections connections, IServiceProvider services)
+    {
+        var meter = meters.Create(MeterName);
+        var backplane = services.GetService<BackplaneMonitor>();
+        meter.CreateObservableGauge("push.connections", () => connections.Count, "{connection}", "Hub connections on this node.");
+        meter.CreateObservableGauge("push.draining", () => drain.IsDraining ? 1 : 0, description: "1 while this node drains before exiting.");
+        meter.CreateObservableGauge("push.backplane.healthy", () => backplane is null || backplane.IsHealthy ? 1 : 0,
+            description: "1 while this node receives what is published to Redis (always 1 in memory).");
+        _publishes = meter.CreateCounter<long>("push.publishes", "{notification}",
+            "Notifications offered by publishers, by outcome: accepted, replayed (a repeated id), rejected (invalid), unavailable (not stored).");
+        _pushed = meter.CreateCounter<long>("push.pushed", "{notification}",
+            "Notifications stored and pushed to a stream (one per user, topic or broadcast addressed); SignalR fans each out to the stream's connections.");
+        _replayed = meter.CreateCounter<long>("push.replayed", "{notification}",
+            "Notifications delivered from history by Resume (missed while away or in a gap).");
+        _storeErrors = meter.CreateCounter<long>("push.store.errors", "{error}",
+            "Failed reads or writes of the history or presence store (Redis).");
+        _subscriptions = meter.CreateUpDownCounter<long>("push.subscriptions", "{subscription}",
+            "Topic subscriptions held by connections on this node.");
+        _publishDuration = meter.CreateHistogram<double>("push.publish.duration", "s",
+            "From a publish being read to its notifications stored and handed to SignalR for sending.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+    }
+
+    public void Published(string outcome, int count = 1) => _publishes.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Pushed(int count) => _pushed.Add(count);
+
+    public void Replayed(int count) => _replayed.Add(count);
+
+    public void StoreError() => _storeErrors.Add(1);
+
+    public void SubscriptionsChanged(int delta) => _subscriptions.Add(delta);
+
+    public void PublishTook(TimeSpan elapsed) => _publishDuration.Record(elapsed.TotalSeconds);
+}

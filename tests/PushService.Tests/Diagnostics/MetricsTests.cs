@@ -1,0 +1,51 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using PushService.Tests.Infrastructure;
+
+namespace PushService.Tests.Diagnostics;
+
+/// <summary>/metrics moves by exactly what happened: publishes by outcome, pushes, replays, connections, subscriptions.</summary>
+public sealed partial class MetricsTests : SingleNodeTest
+{
+    private async Task<string> ScrapeAsync() => await Publisher.GetStringAsync("/metrics").DefaultTimeout();
+
+    private static double Value(string scrape, string series)
+    {
+        var match = Regex.Match(scrape, "^" + Regex.Escape(series) + @"(?:\{[^}]*\})? ([0-9.eE+-]+)", RegexOptions.Multiline);
+        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    private static double Labelled(string scrape, string name, string label)
+    {
+        var match = Regex.Match(scrape, "^" + Regex.Escape(name) + @"\{[^}]*" + Regex.Escape(label) + @"[^}]*\} ([0-9.eE+-]+)", RegexOptions.Multiline);
+        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    [Fact]
+    public async Task CountersMoveByWhatHappened()
+    {
+        var before = await ScrapeAsync();
+        await using var client = await OfficialClient.ConnectAsync(Node, TestTokens.For("mia", "news"));
+        await client.SubscribeAsync("news");
+
+        string last = "";
+        for (var i = 0; i < 5; i++)
+        {
+            last = await Publisher.PublishAsync(new { type = "t", users = new[] { "mia" }, topics = new[] { "news" }, id = "m-" + i });
+        }
+        await Publisher.PublishAsync(new { type = "t", users = new[] { "mia" }, id = "m-0" });
+        await Publisher.PostRawAsync("/api/v1/notifications", PublishHelpers.Json("""{"type":"bad type","users":["mia"]}"""));
+        await client.WaitForAsync(last);
+
+        var after = await ScrapeAsync();
+        Assert.Equal(5, Labelled(after, "push_publishes_total", "outcome=\"accepted\"") - Labelled(before, "push_publishes_total", "outcome=\"accepted\""));
+        Assert.Equal(1, Labelled(after, "push_publishes_total", "outcome=\"replayed\"") - Labelled(before, "push_publishes_total", "outcome=\"replayed\""));
+        Assert.Equal(1, Labelled(after, "push_publishes_total", "outcome=\"rejected\"") - Labelled(before, "push_publishes_total", "outcome=\"rejected\""));
+        Assert.Equal(10, Value(after, "push_pushed_total") - Value(before, "push_pushed_total"));
+        Assert.Equal(1, Value(after, "push_connections"));
+        Assert.Equal(1, Value(after, "push_subscriptions"));
+        Assert.Equal(6, Value(after, "push_publish_duration_seconds_count") - Value(before, "push_publish_duration_seconds_count"));
+        Assert.Equal(0, Value(after, "push_draining"));
+        Assert.Contains("signalr_server_active_connections", after, StringComparison.Ordinal);
+    }
+}
