@@ -8,4 +8,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(1301, LogLevel.Information, "Development mode: demo page at {Url}/ ; publish with header X-Api-Key: {ApiKey}")]
     public static partial void DevelopmentKey(ILogger logger, string apiKey, string url);
+
+    [LoggerMessage(1302, LogLevel.Warning, "Push:Redis is empty: this node runs alone, in memory. Nodes behind one load balancer must share a Redis, or notifications reach only the clients of the node that accepted them.")]
+    public static partial void SingleNode(ILogger logger);
 }

@@ -22,6 +22,11 @@ internal sealed class StartupBanner(
             var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var urls = string.Join(", ", addresses);
             HostingLog.Started(logger, push.Value.NodeId, push.Value.UsesRedis ? "redis" : "memory", urls);
+            if (!push.Value.UsesRedis && !environment.IsDevelopment())
+            {
+                // A missing Push:Redis in a replicated deployment would leave every node alone.
+                HostingLog.SingleNode(logger);
+            }
             if (environment.IsDevelopment())
             {
                 // Development only: the demo page and the README's curl examples use this key.
