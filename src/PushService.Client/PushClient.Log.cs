@@ -31,7 +31,7 @@ public sealed partial class PushClient
         [LoggerMessage(8, LogLevel.Error, "Resuming on the new connection failed; the connection is closed.", EventName = "ResumeFailed")]
         public static partial void ResumeFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(9, LogLevel.Debug, "Fetching the missed notifications of stream '{Stream}' failed; a later notification or the next connection retries.", EventName = "GapFetchFailed")]
+        [LoggerMessage(9, LogLevel.Debug, "Fetching the missed notifications of stream '{Stream}' failed; retrying while connected, else on the next connection.", EventName = "GapFetchFailed")]
         public static partial void GapFetchFailed(ILogger logger, string stream, Exception exception);
 
         [LoggerMessage(10, LogLevel.Warning, "The service refused stream '{Stream}' ({Code}) when resuming.", EventName = "StreamRefused")]

@@ -100,37 +100,63 @@ public sealed partial class PushClient
     /// </summary>
     private async Task FetchGapAsync(string stream, long request, StreamPosition from)
     {
-        try
+        // A failed fetch is retried while this connection lasts: on a quiet stream no later
+        // notification would come to retry it, and what is buffered would wait for a reconnect.
+        for (var attempt = 0; ; attempt++)
         {
-            await _subscriptionLock.WaitAsync().ConfigureAwait(false);
             try
             {
-                lock (_streamsLock)
-                {
-                    if (!_tracker.IsCurrent(request, stream))
-                    {
-                        return; // Superseded: a reconnect, an epoch change, or an unsubscribe.
-                    }
-                }
-                var position = ToMessage(stream, from);
-                var result = await _hub.InvokeAsync<ResumeResultMessage>(HubProtocolNames.Resume, new[] { position }).ConfigureAwait(false);
-                foreach (var (refused, code) in ApplyResume(request, result, [position]))
-                {
-                    Log.StreamRefused(_logger, refused, code);
-                }
+                await FetchGapOnceAsync(stream, request, from).ConfigureAwait(false);
+                return;
             }
-            finally
+            catch (Exception ex)
             {
-                _subscriptionLock.Release();
+                Log.GapFetchFailed(_logger, stream, ex);
             }
-        }
-        catch (Exception ex)
-        {
-            Log.GapFetchFailed(_logger, stream, ex);
+            if (_hub.State != HubConnectionState.Connected || Volatile.Read(ref _disposed) != 0)
+            {
+                break; // The next connection's Resume covers the gap.
+            }
+            await Task.Delay(GapRetryDelay(attempt)).ConfigureAwait(false);
             lock (_streamsLock)
             {
-                _tracker.Abandon(request, stream);
+                if (!_tracker.IsCurrent(request, stream))
+                {
+                    return; // Superseded meanwhile.
+                }
             }
+        }
+        lock (_streamsLock)
+        {
+            _tracker.Abandon(request, stream);
+        }
+    }
+
+    private static TimeSpan GapRetryDelay(int attempt)
+        => TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * (1 << Math.Min(attempt, 7))) * (0.8 + (0.4 * Random.Shared.NextDouble())));
+
+    private async Task FetchGapOnceAsync(string stream, long request, StreamPosition from)
+    {
+        await _subscriptionLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            lock (_streamsLock)
+            {
+                if (!_tracker.IsCurrent(request, stream))
+                {
+                    return; // Superseded: a reconnect, an epoch change, or an unsubscribe.
+                }
+            }
+            var position = ToMessage(stream, from);
+            var result = await _hub.InvokeAsync<ResumeResultMessage>(HubProtocolNames.Resume, new[] { position }).ConfigureAwait(false);
+            foreach (var (refused, code) in ApplyResume(request, result, [position]))
+            {
+                Log.StreamRefused(_logger, refused, code);
+            }
+        }
+        finally
+        {
+            _subscriptionLock.Release();
         }
     }
 

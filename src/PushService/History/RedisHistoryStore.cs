@@ -118,7 +118,7 @@ internal sealed class RedisHistoryStore(RedisConnection redis, IOptions<HistoryO
             // SE.Redis cannot cancel a sent command; a cancelled caller just stops waiting.
             result = await connection.GetDatabase().ScriptEvaluateAsync(script, keys, args).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsUnavailable(ex))
+        catch (Exception ex) when (IsUnavailable(ex) && !cancellationToken.IsCancellationRequested)
         {
             if (Interlocked.Exchange(ref _unavailable, 1) == 0)
             {
@@ -133,10 +133,13 @@ internal sealed class RedisHistoryStore(RedisConnection redis, IOptions<HistoryO
         return (RedisResult[])result!;
     }
 
+    // Everything but a script error means "not known to be stored": the publisher is told 503 and
+    // retries with the same id, which is safe. Under a stall the client also surfaces cancelled
+    // tasks and "reading is not allowed after reader was completed" from its pipe.
     private static bool IsUnavailable(Exception exception) => exception switch
     {
-        RedisConnectionException or RedisTimeoutException => true,
         RedisServerException server => Array.Exists(TransientErrors, code => server.Message.StartsWith(code, StringComparison.Ordinal)),
+        RedisException or TimeoutException or OperationCanceledException or InvalidOperationException or ObjectDisposedException or IOException => true,
         _ => false,
     };
 

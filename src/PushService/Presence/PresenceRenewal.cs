@@ -22,7 +22,7 @@ internal sealed class PresenceRenewal(
                 await presence.RenewAsync(connections.Users(), stoppingToken).ConfigureAwait(false);
                 failing = false;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Logged once per outage; the next tick tries again.
                 if (!failing)

@@ -74,7 +74,7 @@ internal sealed class RedisPresenceStore(RedisConnection redis, IOptions<Presenc
         {
             await operation().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or InvalidOperationException or ObjectDisposedException or IOException)
         {
             throw new StoreUnavailableException("Presence cannot be read or written: Redis is unavailable.", ex);
         }

@@ -102,9 +102,13 @@ internal sealed class Publisher(
         var sends = new List<Task>(appends.Count);
         foreach (var (item, target, append) in appends)
         {
-            if (append.IsCompletedSuccessfully && !append.Result.Duplicate)
+            // A replayed publish is pushed again at its stored position: its first push may have
+            // been lost (a 503 after a late store, or a crash between store and push). Clients
+            // drop the repeat by its offset.
+            if (append.IsCompletedSuccessfully)
             {
-                var message = Message(entries[item], target, append.Result.Position);
+                var stored = append.Result;
+                var message = Message(entries[item] with { CreatedAt = stored.CreatedAt }, target, stored.Position);
                 sends.Add(target.Clients(hub.Clients).SendAsync(HubProtocolNames.NotificationTarget, message, CancellationToken.None));
             }
         }

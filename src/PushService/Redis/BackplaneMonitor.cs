@@ -63,9 +63,10 @@ internal sealed class BackplaneMonitor(
                 }
                 await subscriber.PublishAsync(channel, "ping").ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            catch (Exception) when (!stoppingToken.IsCancellationRequested)
             {
-                // Counted below: no heartbeat comes back.
+                // Whatever the client throws in a stall or outage, it is counted below: no heartbeat
+                // comes back. The monitor itself must outlive every outage.
             }
             var lastHeard = Interlocked.Read(ref _lastHeardTicks);
             var heardSinceFailure = lastHeard > Interlocked.Read(ref _lastFailureTicks);

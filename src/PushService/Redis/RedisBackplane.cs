@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using PushService.Configuration;
+using PushService.Delivery;
 using StackExchange.Redis;
 
 namespace PushService.Redis;
@@ -27,6 +28,11 @@ internal static class RedisBackplane
         // the backplane receives, it speaks of the very connection SignalR uses.
         signalR.Services.AddOptions<RedisOptions>()
             .Configure<RedisConnection>((options, connection) => options.ConnectionFactory = _ => connection.GetAsync());
+        // The hub's own registration wins over SignalR's open-generic one; the container disposes
+        // the wrapper, which disposes SignalR's manager without letting an outage fail shutdown.
+        signalR.Services.AddSingleton<HubLifetimeManager<NotificationHub>>(services => new QuietDisposeLifetimeManager<NotificationHub>(
+            ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<NotificationHub>>(services),
+            services.GetRequiredService<ILogger<QuietDisposeLifetimeManager<NotificationHub>>>()));
         return signalR;
     }
 }

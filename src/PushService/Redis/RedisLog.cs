@@ -17,4 +17,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(1211, LogLevel.Information, "The Redis backplane is back; {Connections} connections were asked to reconnect and resume.")]
     public static partial void BackplaneRestored(ILogger logger, int connections);
+
+    [LoggerMessage(1212, LogLevel.Warning, "The Redis backplane could not unsubscribe while shutting down; its subscriptions end with the connection.")]
+    public static partial void BackplaneDisposeFailed(ILogger logger, Exception exception);
 }

@@ -51,7 +51,8 @@ public abstract class PresenceSpecification : IAsyncLifetime
 
         var first = await OfficialClient.ConnectAsync(First, TestTokens.For(_alice));
         await using var second = await OfficialClient.ConnectAsync(Second, TestTokens.For(_alice));
-        Assert.Equal((true, 2), await PresenceAsync(_alice));
+        // The server records a connection in OnConnectedAsync, just after the handshake answer.
+        await Eventually.TrueAsync(async () => await PresenceAsync(_alice) == (true, 2));
 
         // A disconnect is gone from presence once the server has seen it close.
         await first.DisposeAsync();
@@ -67,11 +68,16 @@ public abstract class PresenceSpecification : IAsyncLifetime
         await using var bob1 = await OfficialClient.ConnectAsync(First, TestTokens.For(_bob));
         await using var bob2 = await OfficialClient.ConnectAsync(Second, TestTokens.For(_bob));
 
-        using var response = await _api.PostAsJsonAsync("/api/v1/users/presence/query", new { users = new[] { _bob, "nobody-" + _alice, _alice } }).DefaultTimeout();
-        var users = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("users").EnumerateArray()
-            .Select(u => (u.GetProperty("user").GetString(), u.GetProperty("online").GetBoolean(), u.GetProperty("connections").GetInt32())).ToArray();
-
-        Assert.Equal([(_bob, true, 2), ("nobody-" + _alice, false, 0), (_alice, true, 1)], users);
+        (string?, bool, int)[] expected = [(_bob, true, 2), ("nobody-" + _alice, false, 0), (_alice, true, 1)];
+        (string?, bool, int)[] users = [];
+        await Eventually.TrueAsync(async () =>
+        {
+            using var response = await _api.PostAsJsonAsync("/api/v1/users/presence/query", new { users = new[] { _bob, "nobody-" + _alice, _alice } });
+            users = [.. (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("users").EnumerateArray()
+                .Select(u => (u.GetProperty("user").GetString(), u.GetProperty("online").GetBoolean(), u.GetProperty("connections").GetInt32()))];
+            return users.SequenceEqual(expected);
+        });
+        Assert.Equal(expected, users);
     }
 
     [Theory]

@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace PushService.Redis;
+
+/// <summary>
+/// SignalR's Redis lifetime manager, unchanged but for one thing: its <c>Dispose</c> unsubscribes
+/// from Redis synchronously and throws when Redis is gone, which after an outage turned a clean
+/// shutdown into an unhandled exception and a failed exit. Everything else is delegated as is.
+/// </summary>
+internal sealed class QuietDisposeLifetimeManager<THub>(HubLifetimeManager<THub> inner, ILogger<QuietDisposeLifetimeManager<THub>> logger)
+    : HubLifetimeManager<THub>, IDisposable
+    where THub : Hub
+{
+    public void Dispose()
+    {
+        try
+        {
+            (inner as IDisposable)?.Dispose();
+        }
+        catch (Exception ex)
+        {
+            // Shutting down anyway: the subscriptions die with the connection.
+            RedisLog.BackplaneDisposeFailed(logger, ex);
+        }
+    }
+
+    public override Task OnConnectedAsync(HubConnectionContext connection) => inner.OnConnectedAsync(connection);
+
+    public override Task OnDisconnectedAsync(HubConnectionContext connection) => inner.OnDisconnectedAsync(connection);
+
+    public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => inner.SendAllAsync(methodName, args, cancellationToken);
+
+    public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default)
+        => inner.SendAllExceptAsync(methodName, args, excludedConnectionIds, cancellationToken);
+
+    public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => inner.SendConnectionAsync(connectionId, methodName, args, cancellationToken);
+
+    public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => inner.SendConnectionsAsync(connectionIds, methodName, args, cancellationToken);
+
+    public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => inner.SendGroupAsync(groupName, methodName, args, cancellationToken);
+
+    public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => inner.SendGroupsAsync(groupNames, methodName, args, cancellationToken);
+
+    public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default)
+        => inner.SendGroupExceptAsync(groupName, methodName, args, excludedConnectionIds, cancellationToken);
+
+    public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => inner.SendUserAsync(userId, methodName, args, cancellationToken);
+
+    public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default)
+        => inner.SendUsersAsync(userIds, methodName, args, cancellationToken);
+
+    public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+        => inner.AddToGroupAsync(connectionId, groupName, cancellationToken);
+
+    public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+        => inner.RemoveFromGroupAsync(connectionId, groupName, cancellationToken);
+
+    public override Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken)
+        => inner.InvokeConnectionAsync<T>(connectionId, methodName, args, cancellationToken);
+
+    public override Task SetConnectionResultAsync(string connectionId, Microsoft.AspNetCore.SignalR.Protocol.CompletionMessage result)
+        => inner.SetConnectionResultAsync(connectionId, result);
+
+    public override bool TryGetReturnType(string invocationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Type? type)
+        => inner.TryGetReturnType(invocationId, out type);
+}
