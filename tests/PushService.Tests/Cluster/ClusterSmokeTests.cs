@@ -1,0 +1,89 @@
+using System.Net;
+using PushService.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace PushService.Tests.Cluster;
+
+/// <summary>The harness itself: node processes, nginx from the operator's config, the ledger.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterSmokeTests(ITestOutputHelper output) : ClusterScenario(output)
+{
+    [Fact]
+    public Task ThreeNodeProcessesBehindNginxDeliverAPublishToClientsOnEveryNode() => RunAsync(new() { LoadBalancer = true }, async cluster =>
+    {
+        var subscribers = new List<LedgerSubscriber>();
+        foreach (var (node, i) in cluster.Nodes.Select((n, i) => (n, i)))
+        {
+            subscribers.Add(await cluster.SubscribeThroughLoadBalancerAsync($"client{i}", node, $"smoke-user{i}", ["smoke-news"]));
+        }
+        // The access log names the node that answered each client's negotiation (the WebSocket
+        // requests are logged when they end).
+        var negotiations = (await File.ReadAllLinesAsync(cluster.LoadBalancer!.AccessLogPath)).Where(l => l.Contains("/negotiate", StringComparison.Ordinal)).ToList();
+        foreach (var node in cluster.Nodes)
+        {
+            Assert.Contains(negotiations, l => l.Contains($"upstream={node.Address}/200", StringComparison.Ordinal));
+        }
+
+        using var http = cluster.Nodes[0].CreatePublisherClient();
+        var items = new List<PublishItem>
+        {
+            new("smoke-1", [.. subscribers.Select(s => s.User)], ["smoke-news"]),
+            new("smoke-2", [], [], Broadcast: true),
+        };
+        foreach (var item in items)
+        {
+            cluster.Ledger.Attempted(item.Id, item.Streams);
+            Assert.Equal(item.Id, await http.PublishAsync(item.ToJson()));
+            cluster.Ledger.Accepted(item.Id);
+        }
+
+        await cluster.AssertEveryoneCompleteAsync(TaskTimeoutExtensions.DefaultTimeoutSpan);
+        Assert.Equal(1, await cluster.StreamOffsetAsync("topic:smoke-news"));
+    });
+
+    [Fact]
+    public Task ATerminatedNodeRestartsOnItsPortAndItsClientResumesThere() => RunAsync(new() { Nodes = 1 }, async cluster =>
+    {
+        var node = cluster.Nodes[0];
+        var subscriber = await cluster.SubscribeAsync("client", node, "restart-user");
+        using var http = node.CreatePublisherClient();
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        subscriber.Client.Reconnected += _ => { reconnected.TrySetResult(); return Task.CompletedTask; };
+
+        await Publish(cluster, http, new PublishItem("before", ["restart-user"], []));
+        await subscriber.WaitForAllAcceptedAsync(cluster.Ledger).DefaultTimeout();
+        var port = node.Port;
+        await node.TerminateAsync();
+        cluster.Mark("node1 terminated (SIGTERM)");
+        Assert.False(node.IsRunning);
+        await node.RestartAsync();
+        cluster.Mark("node1 restarted");
+        Assert.Equal(port, node.Port);
+        await reconnected.Task.DefaultTimeout(TimeSpan.FromSeconds(30));
+
+        await Publish(cluster, http, new PublishItem("after", ["restart-user"], []));
+        await cluster.AssertEveryoneCompleteAsync(TaskTimeoutExtensions.DefaultTimeoutSpan);
+    });
+
+    [Fact]
+    public async Task TheOperatorConfigRendersWithTheTestNodesAndKeepsItsUpstreamParameters()
+    {
+        var template = await File.ReadAllTextAsync(LoadBalancer.TemplatePath);
+
+        var rendered = LoadBalancer.Render(template, ["127.0.0.1:5001", "127.0.0.1:5002"], 8080);
+
+        Assert.Contains("    server 127.0.0.1:5001 max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:5002 max_fails=1 fail_timeout=5s;\n", rendered, StringComparison.Ordinal);
+        Assert.DoesNotContain("10.0.0.1", rendered, StringComparison.Ordinal);
+        Assert.Contains("listen 127.0.0.1:8080;", rendered, StringComparison.Ordinal);
+        Assert.Contains("hash $push_affinity consistent;", rendered, StringComparison.Ordinal);
+        Assert.DoesNotContain("ip_hash", rendered.Split('\n').Where(l => !l.TrimStart().StartsWith('#')), StringComparer.Ordinal);
+    }
+
+    private static async Task Publish(TestCluster cluster, HttpClient http, PublishItem item)
+    {
+        cluster.Ledger.Attempted(item.Id, item.Streams);
+        var (status, body, _) = await http.PostRawAsync("/api/v1/notifications", PublishHelpers.Json(item.ToJson().ToJsonString()));
+        Assert.True(status == HttpStatusCode.Accepted, $"{(int)status}: {body}");
+        cluster.Ledger.Accepted(item.Id);
+    }
+}
