@@ -20,7 +20,9 @@ internal sealed class BackplaneMonitor(
     ILogger<BackplaneMonitor> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan Staleness = TimeSpan.FromSeconds(5);
+    // Long enough that a node starved of CPU for a few seconds does not send every client away
+    // (a false alarm costs a reconnect storm), short enough to notice a silent backplane in < 10 s.
+    public static readonly TimeSpan Staleness = TimeSpan.FromSeconds(8);
 
     private long _lastHeardTicks;
     private volatile bool _healthy;

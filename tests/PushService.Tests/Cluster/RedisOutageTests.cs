@@ -96,13 +96,13 @@ public sealed class RedisOutageTests(ITestOutputHelper output) : ClusterScenario
     });
 
     /// <remarks>
-    /// 3 s is shorter than the nodes' backplane staleness (5 s): clients stay connected and fill
-    /// gaps live. 7 s is longer: every node counts its backplane lost and, once Redis answers,
+    /// 3 s is shorter than the nodes' backplane staleness (8 s): clients stay connected and fill
+    /// gaps live. 10 s is longer: every node counts its backplane lost and, once Redis answers,
     /// asks its clients to reconnect and resume.
     /// </remarks>
     [Theory]
     [InlineData(3)]
-    [InlineData(7)]
+    [InlineData(10)]
     public Task AStallLosesNothingAndPublishesInItSucceedLateOrAreRefused(int seconds) => RunAsync(new() { RedisOptions = StoreTimeout }, async cluster =>
     {
         var users = await SubscribeTwoPerNodeAsync(cluster, "stall");
