@@ -49,8 +49,20 @@ public sealed class PublishRequest
 
     /// <summary>
     /// Gets the notification id: 1–128 characters of <c>A-Z a-z 0-9 . _ : -</c>. The default,
-    /// <see langword="null"/>, lets the service generate one.
+    /// <see langword="null"/>, lets <see cref="PushPublisher"/> generate a time-sortable one before
+    /// the first attempt, so that its retries are recognised as the same notification. Set your
+    /// own (an order id, say) to make your own retries — across restarts — safe too.
     /// </summary>
     [JsonPropertyName("id")]
     public string? Id { get; init; }
+
+    /// <summary>This request with an id, so that a retry is recognised as the same notification.</summary>
+    internal PublishRequest WithId() => Id is not null ? this : new PublishRequest(Type)
+    {
+        Users = Users,
+        Topics = Topics,
+        Broadcast = Broadcast,
+        Data = Data,
+        Id = Guid.CreateVersion7().ToString(),
+    };
 }

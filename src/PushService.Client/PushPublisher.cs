@@ -1,3 +1,4 @@
+using System.Net;
 using System.Collections.ObjectModel;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -28,6 +29,8 @@ public sealed class PushPublisher
     private readonly string _apiKey;
     private readonly Uri _publishUri;
     private readonly Uri _publishBatchUri;
+    private readonly int _maxRetries;
+    private readonly TimeSpan _maxRetryDelay;
 
     /// <summary>Initializes a new instance of the <see cref="PushPublisher"/> class.</summary>
     /// <param name="httpClient">The client to send requests with. Its <see cref="HttpClient.BaseAddress"/> is not used.</param>
@@ -43,6 +46,8 @@ public sealed class PushPublisher
         }
         _httpClient = httpClient;
         _apiKey = options.ApiKey!;
+        _maxRetries = options.MaxRetries;
+        _maxRetryDelay = options.MaxRetryDelay;
 
         // Relative URIs resolve against the base's last segment unless it ends with a slash.
         var baseAddress = options.BaseAddress!.AbsoluteUri;
@@ -70,7 +75,7 @@ public sealed class PushPublisher
     public async Task<PublishResult> PublishAsync(PublishRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var result = await PostAsync(_publishUri, request, TypeInfo<PublishRequest>(), TypeInfo<PublishResult>(), cancellationToken)
+        var result = await PostAsync(_publishUri, request.WithId(), TypeInfo<PublishRequest>(), TypeInfo<PublishResult>(), cancellationToken)
             .ConfigureAwait(false);
         return result ?? throw new JsonException("The service accepted the notification but sent no result.");
     }
@@ -98,6 +103,7 @@ public sealed class PushPublisher
         {
             throw new ArgumentException("A batch must not contain null requests.", nameof(requests));
         }
+        items = Array.ConvertAll(items, item => item.WithId());
         var response = await PostAsync(_publishBatchUri, items, TypeInfo<PublishRequest[]>(), TypeInfo<PublishBatchResponse>(), cancellationToken)
             .ConfigureAwait(false);
         return response?.Items ?? throw new JsonException("The service accepted the batch but sent no results.");
@@ -106,9 +112,26 @@ public sealed class PushPublisher
     private async Task<TResponse?> PostAsync<TRequest, TResponse>(
         Uri uri, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
     {
-        // Serialised up front: a known Content-Length instead of a chunked body, and a serialisation
-        // error surfaces before anything is sent.
-        using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, requestType));
+        // Serialised once, up front: a known Content-Length instead of a chunked body, the same
+        // bytes on every attempt, and a serialisation error before anything is sent.
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, requestType);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await SendOnceAsync(uri, bytes, responseType, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < _maxRetries && IsTransient(ex, cancellationToken))
+            {
+                var retryAfter = (ex as PushApiException)?.RetryAfter;
+                await Task.Delay(RetryDelay(attempt, retryAfter), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<TResponse?> SendOnceAsync<TResponse>(Uri uri, byte[] body, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue(JsonMediaType);
         using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
         // Per request, not DefaultRequestHeaders: the HttpClient may be shared.
@@ -121,6 +144,23 @@ public sealed class PushPublisher
             throw await CreateExceptionAsync(response, cancellationToken).ConfigureAwait(false);
         }
         return await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false);
+    }
+
+    // What a retry with the same ids can mend: the service could not store it, a proxy could not
+    // reach it, the connection failed, or the HttpClient timed out (not the caller's cancellation).
+    private static bool IsTransient(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        PushApiException api => api.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout,
+        HttpRequestException => true,
+        TaskCanceledException => !cancellationToken.IsCancellationRequested,
+        _ => false,
+    };
+
+    private TimeSpan RetryDelay(int attempt, TimeSpan? retryAfter)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200 * (1 << attempt) * (0.8 + (0.4 * Random.Shared.NextDouble())));
+        var delay = retryAfter is { } told && told > TimeSpan.Zero ? told : backoff;
+        return delay < _maxRetryDelay ? delay : _maxRetryDelay;
     }
 
     private static async Task<PushApiException> CreateExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)

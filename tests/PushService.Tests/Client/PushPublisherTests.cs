@@ -76,4 +76,57 @@ public sealed class PushPublisherTests : SingleNodeTest
         Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
         Assert.Equal("API key required", error.Problem!.Title);
     }
+
+    [Fact]
+    public async Task ALostResponseIsRetriedWithTheSameIdAndStoredOnce()
+    {
+        // The first answer is lost after the service stored and pushed the notification.
+        using var handler = new LoseFirstResponse { InnerHandler = new HttpClientHandler() };
+        using var http = new HttpClient(handler);
+        var publisher = new PushPublisher(http, new PushPublisherOptions { BaseAddress = Node.Url, ApiKey = PushNode.ApiKey, MaxRetryDelay = TimeSpan.FromMilliseconds(50) });
+
+        var result = await publisher.PublishAsync(new PublishRequest("t") { Users = ["alice"] }).DefaultTimeout();
+
+        Assert.Equal(2, handler.Attempts);
+        Assert.Equal(7, Guid.Parse(result.Id).Version);
+        var copies = await _alice.Received.WaitForAsync(n => n.Id == result.Id);
+        using var history = await Publisher.GetAsync("/api/v1/users/alice/notifications?limit=100").DefaultTimeout();
+        var stored = System.Text.Json.JsonDocument.Parse(await history.Content.ReadAsStringAsync()).RootElement.GetProperty("notifications")
+            .EnumerateArray().Count(n => n.GetProperty("id").GetString() == result.Id);
+        Assert.Equal(1, stored);
+        Assert.Equal(copies.CreatedAt, result.CreatedAt.UtcDateTime);
+    }
+
+    [Fact]
+    public async Task AValidationErrorIsNotRetried()
+    {
+        using var handler = new LoseFirstResponse { InnerHandler = new HttpClientHandler(), LoseNone = true };
+        using var http = new HttpClient(handler);
+        var publisher = new PushPublisher(http, new PushPublisherOptions { BaseAddress = Node.Url, ApiKey = PushNode.ApiKey });
+
+        await Assert.ThrowsAsync<PushApiException>(() => publisher.PublishAsync(new PublishRequest("bad type") { Users = ["alice"] }));
+
+        Assert.Equal(1, handler.Attempts);
+    }
+
+    /// <summary>Forwards every request; throws away the first response as a dropped connection would.</summary>
+    private sealed class LoseFirstResponse : DelegatingHandler
+    {
+        private int _attempts;
+
+        public int Attempts => _attempts;
+
+        public bool LoseNone { get; init; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            if (Interlocked.Increment(ref _attempts) == 1 && !LoseNone)
+            {
+                response.Dispose();
+                throw new HttpRequestException("The connection was closed before the response arrived.");
+            }
+            return response;
+        }
+    }
 }
