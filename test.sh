@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test. Installs what the tests need first (redis-server, nginx from Debian) when missing,
-# so a fresh Debian machine with the .NET SDK needs nothing else. CI runs this same script.
+# Runs every test. Installs what the tests need first (redis-server, nginx from Debian, the JavaScript
+# client from npm, and Node itself if absent) when missing, so a fresh Debian machine with the .NET
+# SDK needs nothing else. CI runs this same script.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 if ((${#packages[@]})); then
   echo "test.sh: installing ${packages[*]}"
   sudo=""
@@ -14,6 +16,13 @@ if ((${#packages[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+# The official JavaScript SignalR client for the cluster tests (tests/js-client), with the
+# machine's Node and npm, pinned by its package-lock.json.
+if [ ! -d tests/js-client/node_modules ]; then
+  echo "test.sh: installing tests/js-client (npm ci)"
+  npm ci --prefix tests/js-client --no-audit --no-fund >/dev/null
 fi
 
 results="$(mktemp -d)"

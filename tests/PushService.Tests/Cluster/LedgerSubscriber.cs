@@ -55,10 +55,11 @@ public sealed class LedgerSubscriber : IAsyncDisposable
     /// </summary>
     /// <param name="configure">Further options, e.g. the load balancer's affinity cookie.</param>
     /// <param name="initialPositions">Positions saved by an earlier client of the same app: a restarted app resumes from them.</param>
+    /// <param name="transport">The one transport it may use (WebSockets unless given).</param>
     public static async Task<LedgerSubscriber> StartAsync(
         Ledger ledger, string name, Uri url, string user, IReadOnlyList<string>? topics = null,
         PushProtocol protocol = PushProtocol.Json, Action<IHubConnectionBuilder>? configure = null, bool start = true,
-        IReadOnlyDictionary<string, StreamPosition>? initialPositions = null)
+        IReadOnlyDictionary<string, StreamPosition>? initialPositions = null, HttpTransportType transport = HttpTransportType.WebSockets)
     {
         topics ??= [];
         var token = TestTokens.For(user, [.. topics]);
@@ -70,7 +71,7 @@ public sealed class LedgerSubscriber : IAsyncDisposable
             Url = url,
             AccessTokenProvider = () => Task.FromResult<string?>(token),
             Protocol = protocol,
-            Transports = HttpTransportType.WebSockets,
+            Transports = transport,
             // The SDK's default reconnect policy, as an app would have it.
             LoggerFactory = loggerFactory,
             ConfigureConnection = configure,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Microsoft.AspNetCore.Http.Connections;
 using PushService.Client;
 using PushService.Redis;
 using PushService.Tests.Infrastructure;
@@ -162,11 +163,13 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>A subscriber connected through nginx, with an affinity key that lands it on <paramref name="node"/> while that node lives.</summary>
-    public async Task<LedgerSubscriber> SubscribeThroughLoadBalancerAsync(string name, ServiceProcess node, string user, IReadOnlyList<string>? topics = null, PushProtocol protocol = PushProtocol.Json)
+    public async Task<LedgerSubscriber> SubscribeThroughLoadBalancerAsync(
+        string name, ServiceProcess node, string user, IReadOnlyList<string>? topics = null, PushProtocol protocol = PushProtocol.Json,
+        HttpTransportType transport = HttpTransportType.WebSockets)
     {
         var balancer = LoadBalancer ?? throw new InvalidOperationException("This cluster has no load balancer.");
         var key = await balancer.AffinityKeyForAsync(node, name);
-        var subscriber = await AddAsync(LedgerSubscriber.StartAsync(Ledger, name, balancer.Url, user, topics, protocol, balancer.Affinity(key)));
+        var subscriber = await AddAsync(LedgerSubscriber.StartAsync(Ledger, name, balancer.Url, user, topics, protocol, balancer.Affinity(key), transport: transport));
         Assert.True(await balancer.UpstreamForAsync(key) == node.Address, $"{name}'s affinity key {key} no longer leads to {node.NodeId}.");
         return subscriber;
     }

@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# A local PushService cluster without Docker: the topology of deploy/docker-compose.yml
+# (redis-server, N nodes, nginx running deploy/nginx/pushservice.conf) as plain processes on
+# loopback ports. Everything it starts, logs and generates lives in one folder.
+#
+#   deploy/local/cluster.sh up [--aof]   start what is not running (builds the service in Release if needed)
+#   deploy/local/cluster.sh status       each process: pid, alive, ready
+#   deploy/local/cluster.sh down         stop exactly what "up" started (SIGTERM, then SIGKILL after a bound)
+#
+# Settings (environment):
+#   CLUSTER_DIR        state folder: pid files, logs, keys       (default: <repo>/.cluster)
+#   CLUSTER_NODES      number of nodes                           (default: 3)
+#   CLUSTER_PORT       nginx port; clients and publishers use it (default: 8080)
+#   CLUSTER_NODE_PORT  first node's port, then +1 per node       (default: 5081)
+#   CLUSTER_REDIS_PORT redis-server port                         (default: 6380)
+#   CLUSTER_AOF=1      redis-server keeps an append-only file in CLUSTER_DIR (same as --aof)
+#   CLUSTER_STOP_TIMEOUT seconds "down" waits after SIGTERM before SIGKILL (default: 40)
+#   Push__*            passed to every node (Push__Drain__Timeout, Push__History__Size...)
+# Ports and the node count are fixed by the first "up" (kept in CLUSTER_DIR/cluster.env) until "down".
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+dir="${CLUSTER_DIR:-$repo/.cluster}"
+dll="$repo/src/PushService/bin/Release/net10.0/PushService.dll"
+template="$repo/deploy/nginx/pushservice.conf"
+stop_timeout="${CLUSTER_STOP_TIMEOUT:-40}"
+
+die() {
+  echo "cluster.sh: $*" >&2
+  exit 1
+}
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+  exit "${1:-0}"
+}
+
+# --- state --------------------------------------------------------------------------------
+
+load_settings() {
+  if [ -f "$dir/cluster.env" ]; then
+    # shellcheck source=/dev/null
+    . "$dir/cluster.env"
+  else
+    nodes="${CLUSTER_NODES:-3}"
+    port="${CLUSTER_PORT:-8080}"
+    node_port="${CLUSTER_NODE_PORT:-5081}"
+    redis_port="${CLUSTER_REDIS_PORT:-6380}"
+    aof="${CLUSTER_AOF:-0}"
+  fi
+  [[ "$nodes" =~ ^[1-9][0-9]*$ ]] || die "CLUSTER_NODES must be a positive number, not '$nodes'"
+  for p in "$port" "$node_port" "$redis_port"; do
+    if ! [[ "$p" =~ ^[0-9]+$ ]] || [ "$p" -lt 1 ] || [ "$p" -gt 65535 ]; then
+      die "'$p' is not a port"
+    fi
+  done
+}
+
+save_settings() {
+  printf 'nodes=%s\nport=%s\nnode_port=%s\nredis_port=%s\naof=%s\n' \
+    "$nodes" "$port" "$node_port" "$redis_port" "$aof" >"$dir/cluster.env"
+}
+
+# The keys are made once, on the first "up", and kept (readable by this user only).
+ensure_secrets() {
+  if [ ! -f "$dir/secrets.env" ]; then
+    (
+      umask 077
+      printf 'Push__ApiKeys__0__Name=local\nPush__ApiKeys__0__Key=%s\nPush__Jwt__SigningKey=%s\n' \
+        "$(random_hex 24)" "$(random_hex 32)" >"$dir/secrets.env"
+    )
+    echo "cluster.sh: generated an API key and a JWT signing key in $dir/secrets.env"
+  fi
+}
+
+random_hex() {
+  od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
+}
+
+secret() {
+  sed -n "s/^$1=//p" "$dir/secrets.env"
+}
+
+# --- processes ----------------------------------------------------------------------------
+
+# The recorded PID, if that process still runs and is the program it was started as
+# (a PID reused by something else is never signalled).
+live_pid() {
+  local name="$1" program="$2" pid
+  [ -f "$dir/$name.pid" ] || return 1
+  pid="$(cat "$dir/$name.pid")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$program" || return 1
+  echo "$pid"
+}
+
+stop_process() {
+  local name="$1" program="$2" pid waited=0
+  if pid="$(live_pid "$name" "$program")"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt $((stop_timeout * 10)) ]; do
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "cluster.sh: $name (pid $pid) still runs ${stop_timeout} s after SIGTERM: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    echo "stopped $name (pid $pid)"
+  fi
+  rm -f "$dir/$name.pid"
+}
+
+wait_until() {
+  local what="$1" seconds="$2"
+  shift 2
+  local tries=$((seconds * 10))
+  until "$@"; do
+    tries=$((tries - 1))
+    [ "$tries" -gt 0 ] || die "$what did not come up within $seconds s (logs: $dir)"
+    sleep 0.1
+  done
+}
+
+redis_answers() {
+  [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = "PONG" ]
+}
+
+http_status() {
+  curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true
+}
+
+ready() {
+  [ "$(http_status "$1/healthz/ready")" = "200" ]
+}
+
+node_url() {
+  echo "http://127.0.0.1:$((node_port + $1 - 1))"
+}
+
+start_redis() {
+  local pid
+  if pid="$(live_pid redis redis-server)"; then
+    echo "redis already running (pid $pid)"
+    return
+  fi
+  command -v redis-server >/dev/null || die "redis-server is not installed (apt-get install redis-server)"
+  local persistence=(--save "" --appendonly no)
+  [ "$aof" = "1" ] && persistence=(--save "" --appendonly yes --appendfsync everysec)
+  nohup redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir" "${persistence[@]}" \
+    >>"$dir/redis.log" 2>&1 &
+  echo $! >"$dir/redis.pid"
+  wait_until "redis-server on port $redis_port" 10 redis_answers
+  echo "started redis (pid $(cat "$dir/redis.pid"), 127.0.0.1:$redis_port$([ "$aof" = "1" ] && echo ", AOF in $dir"))"
+}
+
+start_node() {
+  local i="$1" url pid
+  url="$(node_url "$i")"
+  if pid="$(live_pid "node$i" PushService.dll)"; then
+    echo "node$i already running (pid $pid)"
+    return
+  fi
+  (
+    set -a
+    # shellcheck source=/dev/null
+    . "$dir/secrets.env"
+    set +a
+    export ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$url" \
+      Push__NodeId="node$i" Push__Redis="127.0.0.1:$redis_port,abortConnect=false"
+    cd "$(dirname "$dll")"
+    exec nohup dotnet "$dll" >>"$dir/node$i.log" 2>&1
+  ) &
+  echo $! >"$dir/node$i.pid"
+}
+
+# deploy/nginx/pushservice.conf with its example upstream servers replaced by the nodes (keeping
+# the first one's parameters) and "listen 80" by the loopback port, as the tests render it
+# (tests/PushService.Tests/Cluster/LoadBalancer.cs).
+render_nginx() {
+  local servers=() i
+  for ((i = 1; i <= nodes; i++)); do
+    servers+=("127.0.0.1:$((node_port + i - 1))")
+  done
+  awk -v servers="${servers[*]}" -v port="$port" '
+    /^[ \t]*server[ \t]+[^ \t;]+:[0-9]+[^;]*;[ \t]*$/ {
+      if (!done) {
+        match($0, /^[ \t]*/); indent = substr($0, 1, RLENGTH)
+        params = $0; sub(/^[ \t]*server[ \t]+[^ \t;]+/, "", params); sub(/;[ \t]*$/, "", params)
+        n = split(servers, list, " ")
+        for (k = 1; k <= n; k++) print indent "server " list[k] params ";"
+        done = 1
+      }
+      next
+    }
+    /^[ \t]*listen[ \t]+80;/ { sub(/listen[ \t]+80;/, "listen 127.0.0.1:" port ";") }
+    { print }' "$template" >"$dir/nginx/pushservice.conf"
+  grep -q "listen 127.0.0.1:$port;" "$dir/nginx/pushservice.conf" \
+    || die "$template has no 'listen 80;' line any more; update render_nginx"
+  cat >"$dir/nginx/nginx.conf" <<EOF
+# Generated by deploy/local/cluster.sh around deploy/nginx/pushservice.conf.
+worker_processes 1;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx.log notice;
+events {
+    worker_connections 4096;
+}
+http {
+    # Paths only: hub URLs carry the subscriber's token in ?access_token=...
+    log_format push '\$remote_addr [\$time_local] "\$request_method \$uri" \$status \$request_time upstream=\$upstream_addr';
+    access_log $dir/nginx-access.log push;
+    client_body_temp_path $dir/nginx/client_body;
+    proxy_temp_path $dir/nginx/proxy;
+    fastcgi_temp_path $dir/nginx/fastcgi;
+    uwsgi_temp_path $dir/nginx/uwsgi;
+    scgi_temp_path $dir/nginx/scgi;
+    include $dir/nginx/pushservice.conf;
+}
+EOF
+}
+
+find_nginx() {
+  command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || die "nginx is not installed (apt-get install nginx)"
+}
+
+start_nginx() {
+  local binary pid
+  if pid="$(live_pid nginx nginx)"; then
+    echo "nginx already running (pid $pid)"
+    return
+  fi
+  binary="$(find_nginx)"
+  mkdir -p "$dir/nginx"
+  # nginx's workers may run as another user (nobody when started as root): let them in.
+  chmod 755 "$dir" "$dir/nginx"
+  render_nginx
+  "$binary" -t -q -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" 2>>"$dir/nginx.log" || die "nginx rejected its config (see $dir/nginx.log)"
+  nohup "$binary" -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" -g "daemon off;" >>"$dir/nginx.log" 2>&1 &
+  echo $! >"$dir/nginx.pid"
+  wait_until "nginx on port $port" 10 ready "http://127.0.0.1:$port"
+  echo "started nginx (pid $(cat "$dir/nginx.pid"), http://127.0.0.1:$port)"
+}
+
+# --- commands -----------------------------------------------------------------------------
+
+up() {
+  mkdir -p "$dir"
+  load_settings
+  save_settings
+  ensure_secrets
+  if [ ! -f "$dll" ]; then
+    echo "cluster.sh: building the service (dotnet build -c Release src/PushService)"
+    dotnet build -c Release "$repo/src/PushService" -v quiet -nologo >"$dir/build.log" 2>&1 \
+      || die "the build failed (see $dir/build.log)"
+  fi
+  start_redis
+  local i
+  for ((i = 1; i <= nodes; i++)); do
+    start_node "$i"
+  done
+  for ((i = 1; i <= nodes; i++)); do
+    wait_until "node$i ($(node_url "$i"))" 60 ready "$(node_url "$i")"
+    echo "node$i ready (pid $(cat "$dir/node$i.pid"), $(node_url "$i"))"
+  done
+  start_nginx
+  cat <<EOF
+
+PushService cluster up: http://127.0.0.1:$port (nginx) in front of $nodes nodes; state and logs in $dir
+  API key (X-Api-Key):   $(secret Push__ApiKeys__0__Key)
+  JWT signing key (HS256): $(secret Push__Jwt__SigningKey)
+Try:
+  curl -s http://127.0.0.1:$port/api/v1/notifications -H 'X-Api-Key: $(secret Push__ApiKeys__0__Key)' \\
+       -H 'Content-Type: application/json' -d '{"type":"hello","broadcast":true}'
+EOF
+}
+
+status() {
+  if [ ! -f "$dir/cluster.env" ]; then
+    echo "no cluster in $dir"
+    return
+  fi
+  load_settings
+  local pid alive health i
+  printf '%-7s %-8s %-6s %s\n' NAME PID ALIVE READY
+  row() {
+    if pid="$(live_pid "$1" "$2")"; then alive=yes; else pid="$(cat "$dir/$1.pid" 2>/dev/null || echo -)" alive=no health=-; fi
+    printf '%-7s %-8s %-6s %s\n' "$1" "$pid" "$alive" "$health"
+  }
+  health="$(redis_answers && echo "PONG (127.0.0.1:$redis_port)" || echo "no answer (127.0.0.1:$redis_port)")"
+  row redis redis-server
+  for ((i = 1; i <= nodes; i++)); do
+    health="/healthz/ready $(http_status "$(node_url "$i")/healthz/ready") ($(node_url "$i"))"
+    row "node$i" PushService.dll
+  done
+  health="/healthz/ready $(http_status "http://127.0.0.1:$port/healthz/ready") (http://127.0.0.1:$port)"
+  row nginx nginx
+}
+
+down() {
+  if [ ! -d "$dir" ]; then
+    return
+  fi
+  local pidfile name
+  stop_process nginx nginx
+  # Nodes drain in parallel (each within Push:Drain:Timeout), then Redis goes.
+  for pidfile in "$dir"/node*.pid; do
+    [ -e "$pidfile" ] || continue
+    name="$(basename "$pidfile" .pid)"
+    stop_process "$name" PushService.dll &
+  done
+  wait
+  stop_process redis redis-server
+  rm -f "$dir/cluster.env"
+  echo "cluster down (keys and logs kept in $dir)"
+}
+
+command="${1:-}"
+shift || true
+case "$command" in
+  up)
+    for argument in "$@"; do
+      case "$argument" in
+        --aof) export CLUSTER_AOF=1 ;;
+        *) usage 2 ;;
+      esac
+    done
+    up
+    ;;
+  status) status ;;
+  down) down ;;
+  -h | --help | help) usage 0 ;;
+  *) usage 2 ;;
+esac
