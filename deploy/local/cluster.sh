@@ -15,13 +15,14 @@
 #   CLUSTER_REDIS_PORT redis-server port                         (default: 6380)
 #   CLUSTER_AOF=1      redis-server keeps an append-only file in CLUSTER_DIR (same as --aof)
 #   CLUSTER_STOP_TIMEOUT seconds "down" waits after SIGTERM before SIGKILL (default: 40)
+#   CLUSTER_DLL        the PushService.dll to run (default: the Release build, built if missing)
 #   Push__*            passed to every node (Push__Drain__Timeout, Push__History__Size...)
 # Ports and the node count are fixed by the first "up" (kept in CLUSTER_DIR/cluster.env) until "down".
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="${CLUSTER_DIR:-$repo/.cluster}"
-dll="$repo/src/PushService/bin/Release/net10.0/PushService.dll"
+dll="${CLUSTER_DLL:-$repo/src/PushService/bin/Release/net10.0/PushService.dll}"
 template="$repo/deploy/nginx/pushservice.conf"
 stop_timeout="${CLUSTER_STOP_TIMEOUT:-40}"
 

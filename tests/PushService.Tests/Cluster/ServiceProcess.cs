@@ -282,7 +282,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         kill.WaitForExit();
     }
 
-    private static string FindServiceDirectory()
+    internal static string FindServiceDirectory()
     {
         // tests/PushService.Tests/bin/{Configuration}/net10.0/ → src/PushService/bin/{Configuration}/net10.0/
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
