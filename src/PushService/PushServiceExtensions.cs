@@ -112,7 +112,11 @@ public static class PushServiceExtensions
         app.MapPublishEndpoints();
         app.MapHistoryEndpoints();
         app.MapPresenceEndpoints();
-        app.MapHub<NotificationHub>(HubProtocolNames.HubPath);
+        // MapHub, plus a connection middleware that counts deliveries; the hub's [Authorize] is
+        // endpoint metadata that MapConnections does not read, so the policy is on the endpoint.
+        var metrics = app.Services.GetRequiredService<PushMetrics>();
+        app.MapConnections(HubProtocolNames.HubPath, connections => connections.UseDeliveryCounter(metrics).UseHub<NotificationHub>())
+            .RequireAuthorization(AuthPolicies.Subscriber);
         return app;
     }
 

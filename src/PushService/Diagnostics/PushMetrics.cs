@@ -15,6 +15,7 @@ internal sealed class PushMetrics
 
     private readonly Counter<long> _publishes;
     private readonly Counter<long> _pushed;
+    private readonly Counter<long> _delivered;
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _storeErrors;
     private readonly UpDownCounter<long> _subscriptions;
@@ -32,6 +33,8 @@ internal sealed class PushMetrics
             "Notifications offered by publishers, by outcome: accepted, replayed (a repeated id), rejected (invalid), unavailable (not stored).");
         _pushed = meter.CreateCounter<long>("push.pushed", "{notification}",
             "Notifications stored and pushed to a stream (one per user, topic or broadcast addressed); SignalR fans each out to the stream's connections.");
+        _delivered = meter.CreateCounter<long>("push.deliveries", "{notification}",
+            "Notifications written to connections on this node: one per connection a push reached.");
         _replayed = meter.CreateCounter<long>("push.replayed", "{notification}",
             "Notifications delivered from history by Resume (missed while away or in a gap).");
         _storeErrors = meter.CreateCounter<long>("push.store.errors", "{error}",
@@ -48,6 +51,8 @@ internal sealed class PushMetrics
     public void Pushed(int count) => _pushed.Add(count);
 
     public void Replayed(int count) => _replayed.Add(count);
+
+    public void Delivered() => _delivered.Add(1);
 
     public void StoreError() => _storeErrors.Add(1);
 

@@ -39,7 +39,21 @@ public sealed class ClusterSmokeTests(ITestOutputHelper output) : ClusterScenari
 
         await cluster.AssertEveryoneCompleteAsync(TaskTimeoutExtensions.DefaultTimeoutSpan);
         Assert.Equal(1, await cluster.StreamOffsetAsync("topic:smoke-news"));
+
+        // Each node's /metrics counts what it did: five streams pushed (three users, the topic,
+        // broadcast) by the publishing node; nine notifications written to connections across the
+        // nodes (each client: its user copy, the topic copy, the broadcast).
+        var scrapes = await Task.WhenAll(cluster.Nodes.Select(node => http.GetStringAsync(new Uri(node.Url, "/metrics"))));
+        Assert.Equal(5, scrapes.Sum(s => MetricValue(s, "push_pushed_total")));
+        Assert.Equal(9, scrapes.Sum(s => MetricValue(s, "push_deliveries_total")));
+        Assert.All(scrapes, s => Assert.Equal(1, MetricValue(s, "push_connections")));
     });
+
+    private static double MetricValue(string scrape, string series)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(scrape, "^" + System.Text.RegularExpressions.Regex.Escape(series) + @"(?:\{[^}]*\})? ([0-9.eE+-]+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        return match.Success ? double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
 
     [Fact]
     public Task ATerminatedNodeRestartsOnItsPortAndItsClientResumesThere() => RunAsync(new() { Nodes = 1 }, async cluster =>

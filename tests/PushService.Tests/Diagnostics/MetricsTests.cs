@@ -31,6 +31,7 @@ public sealed partial class MetricsTests : SingleNodeTest
     {
         var before = await ScrapeAsync();
         await using var client = await OfficialClient.ConnectAsync(Node, TestTokens.For("mia", "news"));
+        await using var second = await OfficialClient.ConnectAsync(Node, TestTokens.For("mia"), messagePack: true);
         await client.SubscribeAsync("news");
 
         string last = "";
@@ -41,16 +42,22 @@ public sealed partial class MetricsTests : SingleNodeTest
         await Publisher.PublishAsync(new { type = "t", users = new[] { "mia" }, id = "m-0" });
         await Publisher.PostRawAsync("/api/v1/notifications", PublishHelpers.Json("""{"type":"bad type","users":["mia"]}"""));
         await client.WaitForAsync(last);
+        var sentinel = await Publisher.PublishAsync(new { type = "sentinel", users = new[] { "mia" } });
+        await client.WaitForAsync(sentinel);
+        await second.WaitForAsync(sentinel);
 
         var after = await ScrapeAsync();
-        Assert.Equal(5, Labelled(after, "push_publishes_total", "outcome=\"accepted\"") - Labelled(before, "push_publishes_total", "outcome=\"accepted\""));
+        Assert.Equal(6, Labelled(after, "push_publishes_total", "outcome=\"accepted\"") - Labelled(before, "push_publishes_total", "outcome=\"accepted\""));
         Assert.Equal(1, Labelled(after, "push_publishes_total", "outcome=\"replayed\"") - Labelled(before, "push_publishes_total", "outcome=\"replayed\""));
         Assert.Equal(1, Labelled(after, "push_publishes_total", "outcome=\"rejected\"") - Labelled(before, "push_publishes_total", "outcome=\"rejected\""));
-        // Five publishes to two streams each, and the replayed one pushed again at its position.
-        Assert.Equal(11, Value(after, "push_pushed_total") - Value(before, "push_pushed_total"));
-        Assert.Equal(1, Value(after, "push_connections"));
+        // Five publishes to two streams each, the replayed one pushed again at its position, the sentinel.
+        Assert.Equal(12, Value(after, "push_pushed_total") - Value(before, "push_pushed_total"));
+        // Per connection: the subscribed one gets user and topic copies (10), the other the user
+        // copies (5); the replay and the sentinel reach both (4).
+        Assert.Equal(19, Value(after, "push_deliveries_total") - Value(before, "push_deliveries_total"));
+        Assert.Equal(2, Value(after, "push_connections"));
         Assert.Equal(1, Value(after, "push_subscriptions"));
-        Assert.Equal(6, Value(after, "push_publish_duration_seconds_count") - Value(before, "push_publish_duration_seconds_count"));
+        Assert.Equal(7, Value(after, "push_publish_duration_seconds_count") - Value(before, "push_publish_duration_seconds_count"));
         Assert.Equal(0, Value(after, "push_draining"));
         Assert.Contains("signalr_server_active_connections", after, StringComparison.Ordinal);
     }
