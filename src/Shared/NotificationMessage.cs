@@ -53,3 +53,13 @@ internal static class HubProtocolNames
     public const string Resume = "Resume";
     public const string History = "History";
 }
+
+/// <summary>The closed set of hub error codes (docs/PROTOCOL.md, "Errors"): the server sends them, the SDKs read them.</summary>
+internal static class HubErrorCodes
+{
+    public const string InvalidTopic = "invalid_topic";
+    public const string InvalidStream = "invalid_stream";
+    public const string Forbidden = "forbidden";
+    public const string LimitExceeded = "limit_exceeded";
+    public const string Unavailable = "unavailable";
+}

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using PushService.History;
+using PushService.Protocol;
 
 namespace PushService.Delivery;
 
@@ -9,11 +10,11 @@ namespace PushService.Delivery;
 /// </summary>
 internal static class HubErrors
 {
-    public const string InvalidTopicCode = "invalid_topic";
-    public const string ForbiddenCode = "forbidden";
-    public const string LimitExceededCode = "limit_exceeded";
-    public const string InvalidStreamCode = "invalid_stream";
-    public const string UnavailableCode = "unavailable";
+    public const string InvalidTopicCode = HubErrorCodes.InvalidTopic;
+    public const string ForbiddenCode = HubErrorCodes.Forbidden;
+    public const string LimitExceededCode = HubErrorCodes.LimitExceeded;
+    public const string InvalidStreamCode = HubErrorCodes.InvalidStream;
+    public const string UnavailableCode = HubErrorCodes.Unavailable;
 
     public static HubException InvalidTopic() =>
         new($"{InvalidTopicCode}: A topic name must be {NameRules.TopicRule}.");
