@@ -47,7 +47,8 @@ internal sealed class BackplaneMonitor(
         var multiplexer = await redis.GetAsync(stoppingToken).ConfigureAwait(false);
         var subscriber = multiplexer.GetSubscriber();
         multiplexer.ConnectionFailed += (_, _) => Interlocked.Exchange(ref _lastFailureTicks, time.GetUtcNow().UtcTicks);
-        var channel = RedisChannel.Literal($"{options.Value.RedisPrefix}:heartbeat:{options.Value.NodeId}");
+        // The connection prefixes every channel with Push:RedisPrefix.
+        var channel = RedisChannel.Literal($"heartbeat:{options.Value.NodeId}");
         var wasLost = false;
         var subscribed = false;
         // A start-up grace: the first heartbeat is still on its way.

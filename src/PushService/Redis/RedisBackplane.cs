@@ -19,11 +19,8 @@ internal static class RedisBackplane
         {
             return signalR;
         }
-        signalR.AddStackExchangeRedis(options =>
-        {
-            options.Configuration = ConfigurationOptions.Parse(push.Redis);
-            options.Configuration.ChannelPrefix = RedisChannel.Literal(push.RedisPrefix + ":");
-        });
+        // The connection (and its channel prefix) comes from RedisConnection, below.
+        signalR.AddStackExchangeRedis(options => options.Configuration = ConfigurationOptions.Parse(push.Redis));
         // One multiplexer for the backplane, the history and the monitor: when the monitor says
         // the backplane receives, it speaks of the very connection SignalR uses.
         signalR.Services.AddOptions<RedisOptions>()

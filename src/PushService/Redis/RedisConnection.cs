@@ -33,6 +33,9 @@ internal sealed class RedisConnection(IOptions<PushOptions> options, ILogger<Red
                 // Commands issued while disconnected fail at once rather than wait in a backlog:
                 // a publisher must hear 503 promptly, not after the outage.
                 configuration.BacklogPolicy = BacklogPolicy.FailFast;
+                // Every channel on this connection — SignalR's backplane channels and ours — lives
+                // under the prefix, so services sharing one Redis never hear each other.
+                configuration.ChannelPrefix = RedisChannel.Literal(options.Value.RedisPrefix + ":");
                 _multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
                 RedisLog.Connecting(logger, configuration.EndPoints.Count);
             }
