@@ -28,7 +28,14 @@ fi
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 status=0
-dotnet test PushService.sln --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" "$@" || status=$?
+# Two runs: the real-process suites (cluster, fault, bench smoke) load both cores with node
+# processes, nginx and load generators, so they run after the in-process tests, not beside them.
+heavy="FullyQualifiedName~PushService.Tests.Cluster|FullyQualifiedName~PushService.Tests.Bench"
+dotnet build PushService.sln -v quiet -nologo
+dotnet test PushService.sln --no-build --filter "FullyQualifiedName!~PushService.Tests.Cluster&FullyQualifiedName!~PushService.Tests.Bench" \
+  --logger "console;verbosity=normal" --logger "trx;LogFileName=in-process.trx" --results-directory "$results" "$@" || status=$?
+dotnet test PushService.sln --no-build --filter "$heavy" \
+  --logger "console;verbosity=normal" --logger "trx;LogFileName=processes.trx" --results-directory "$results" "$@" || status=$?
 
 # One closing line for people and CI: "N passed, N failed".
 passed=0 failed=0

@@ -32,6 +32,11 @@ public sealed class OfficialClient : IAsyncDisposable
         }
         var client = new OfficialClient(builder.Build());
         client.Connection.On<NotificationMessage>(HubProtocolNames.NotificationTarget, client.Received.Add);
+        client.Connection.Closed += error =>
+        {
+            client.ClosedBecause = error?.Message ?? "closed by the server without an error (e.g. asked to reconnect)";
+            return Task.CompletedTask;
+        };
         await client.Connection.StartAsync().DefaultTimeout();
         return client;
     }
@@ -40,7 +45,20 @@ public sealed class OfficialClient : IAsyncDisposable
 
     public Task UnsubscribeAsync(string topic) => Connection.InvokeAsync(HubProtocolNames.Unsubscribe, topic).DefaultTimeout();
 
-    internal Task<NotificationMessage> WaitForAsync(string id) => Received.WaitForAsync(n => n.Id == id);
+    /// <summary>Why the connection closed, when it did: a wait that times out says so.</summary>
+    public string? ClosedBecause { get; private set; }
+
+    internal async Task<NotificationMessage> WaitForAsync(string id, [System.Runtime.CompilerServices.CallerFilePath] string file = "", [System.Runtime.CompilerServices.CallerLineNumber] int line = 0)
+    {
+        try
+        {
+            return await Received.WaitForAsync(n => n.Id == id, file: file, line: line);
+        }
+        catch (TimeoutException ex) when (ClosedBecause is { } reason)
+        {
+            throw new TimeoutException($"{ex.Message} The connection had closed: {reason}.", ex);
+        }
+    }
 
     public ValueTask DisposeAsync() => Connection.DisposeAsync();
 }

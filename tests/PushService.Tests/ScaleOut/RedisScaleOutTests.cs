@@ -63,9 +63,11 @@ public sealed class RedisScaleOutTests(RedisServer redis) : IAsyncLifetime
         Assert.Equal("news", (await bobOn1.WaitForAsync(news)).Topic);
 
         var everyone = await publisher.PublishAsync(new { type = "maintenance", broadcast = true });
-        foreach (var client in new[] { aliceOn2, aliceOn3, bobOn1, carolOn3 })
+        foreach (var (name, client) in new[] { ("alice on node 2", aliceOn2), ("alice on node 3", aliceOn3), ("bob on node 1", bobOn1), ("carol on node 3", carolOn3) })
         {
-            Assert.True((await client.WaitForAsync(everyone)).Broadcast);
+            var received = await client.WaitForAsync(everyone).WaitAsync(TimeSpan.FromSeconds(20))
+                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : throw new TimeoutException($"The broadcast did not reach {name} ({client.Connection.State}).", t.Exception), TaskScheduler.Default);
+            Assert.True(received.Broadcast);
         }
 
         // Nobody else's user stream, and no topic not joined: the broadcast came after both.
