@@ -45,7 +45,7 @@ internal sealed class NotificationHub(
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         connections.Remove(Context);
-        metrics.SubscriptionsChanged(-Subscriptions().Count);
+        metrics.SubscriptionsChanged(-(ExistingSubscriptions()?.Count ?? 0));
         try
         {
             await presence.RemoveAsync(UserId, Context.ConnectionId);
@@ -74,7 +74,7 @@ internal sealed class NotificationHub(
         {
             throw HubErrors.InvalidTopic();
         }
-        if (Subscriptions().Remove(topic))
+        if (ExistingSubscriptions()?.Remove(topic) == true)
         {
             metrics.SubscriptionsChanged(-1);
             await Groups.RemoveFromGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
@@ -190,6 +190,10 @@ internal sealed class NotificationHub(
         subscriptions.Add(topic);
         metrics.SubscriptionsChanged(1);
     }
+
+    // Most connections never subscribe: reading must not allocate their set.
+    private HashSet<string>? ExistingSubscriptions()
+        => Context.Items.TryGetValue(SubscriptionsKey, out var existing) ? (HashSet<string>)existing! : null;
 
     private HashSet<string> Subscriptions()
     {
