@@ -24,7 +24,8 @@ internal static class RedisBackplane
         // One multiplexer for the backplane, the history and the monitor: when the monitor says
         // the backplane receives, it speaks of the very connection SignalR uses.
         signalR.Services.AddOptions<RedisOptions>()
-            .Configure<RedisConnection>((options, connection) => options.ConnectionFactory = _ => connection.GetAsync());
+            .Configure<RedisConnection, IHostApplicationLifetime>((options, connection, lifetime)
+                => options.ConnectionFactory = _ => connection.GetSubscribedAsync(lifetime.ApplicationStopping));
         // The hub's own registration wins over SignalR's open-generic one; the container disposes
         // the wrapper, which disposes SignalR's manager without letting an outage fail shutdown.
         signalR.Services.AddSingleton<HubLifetimeManager<NotificationHub>>(services => new QuietDisposeLifetimeManager<NotificationHub>(

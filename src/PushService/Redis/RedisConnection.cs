@@ -11,6 +11,8 @@ namespace PushService.Redis;
 /// </summary>
 internal sealed class RedisConnection(IOptions<PushOptions> options, ILogger<RedisConnection> logger) : IAsyncDisposable
 {
+    private static readonly TimeSpan SubscriberPoll = TimeSpan.FromMilliseconds(100);
+
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private IConnectionMultiplexer? _multiplexer;
 
@@ -45,6 +47,31 @@ internal sealed class RedisConnection(IOptions<PushOptions> options, ILogger<Red
         {
             _connectLock.Release();
         }
+    }
+
+    /// <summary>
+    /// The multiplexer once its subscription connection is up, for SignalR's backplane. SignalR
+    /// subscribes to its broadcast and group-management channels once, when it first gets the
+    /// connection, and never retries: with commands failing fast, a SUBSCRIBE sent before the
+    /// subscription connection is established (a slow first connect, or a node started while Redis
+    /// is down) would leave the node deaf to broadcasts for good. Waiting here makes hub connections
+    /// wait instead, until Redis answers or the node stops.
+    /// </summary>
+    public async Task<IConnectionMultiplexer> GetSubscribedAsync(CancellationToken cancellationToken)
+    {
+        var multiplexer = await GetAsync(cancellationToken).ConfigureAwait(false);
+        var subscriber = multiplexer.GetSubscriber();
+        if (!subscriber.IsConnected())
+        {
+            RedisLog.WaitingForSubscriber(logger);
+            // The multiplexer reconnects by itself; there is no event for a first connect that
+            // timed out, so look again at a short interval.
+            while (!subscriber.IsConnected())
+            {
+                await Task.Delay(SubscriberPoll, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        return multiplexer;
     }
 
     public async ValueTask DisposeAsync()

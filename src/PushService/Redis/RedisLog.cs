@@ -12,6 +12,9 @@ internal static partial class RedisLog
     [LoggerMessage(1202, LogLevel.Information, "The history store (Redis) answers again.")]
     public static partial void HistoryAvailable(ILogger logger);
 
+    [LoggerMessage(1203, LogLevel.Warning, "Redis's subscription connection is not up yet; hub connections wait for it before the backplane subscribes.")]
+    public static partial void WaitingForSubscriber(ILogger logger);
+
     [LoggerMessage(1210, LogLevel.Warning, "The Redis backplane is lost: this node no longer hears what is published to Redis.")]
     public static partial void BackplaneLost(ILogger logger);
 
