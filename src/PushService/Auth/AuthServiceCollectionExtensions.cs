@@ -16,6 +16,12 @@ internal static class AuthServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
         services.AddSingleton<ApiKeyRing>();
+        services.AddSingleton<QueryStringKeyGuard>();
+        // The host's request lines carry the query string, where a careless client may have put
+        // its key (the guard refuses it, but only after the line is written): keep them out of
+        // every log, whatever the configured levels. Headers are not logged by ASP.NET.
+        services.PostConfigure<LoggerFilterOptions>(filters => filters.Rules.Add(
+            new LoggerFilterRule(providerName: null, categoryName: "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, filter: null)));
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthPolicies.ApiKeyScheme, configureOptions: null)
