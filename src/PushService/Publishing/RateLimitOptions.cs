@@ -23,14 +23,18 @@ public sealed class RateLimitOptions
 /// Checks the default and every key's override. A batch takes its item count from the bucket at
 /// once, so a burst smaller than the largest batch would refuse that batch for ever.
 /// </summary>
-internal sealed class RateLimitOptionsValidator(IOptions<LimitsOptions> limits, IOptions<ApiKeyOptions> keys) : IValidateOptions<RateLimitOptions>
+/// <remarks>
+/// The keys and limits are read from configuration, not from their validated options: a bad key
+/// must fail start with its own message, not take this validator down with it.
+/// </remarks>
+internal sealed class RateLimitOptionsValidator(IConfiguration configuration) : IValidateOptions<RateLimitOptions>
 {
     public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
     {
         var failures = new List<string>();
-        var maxBatch = limits.Value.MaxBatchSize;
+        var maxBatch = (configuration.GetSection(LimitsOptions.SectionName).Get<LimitsOptions>() ?? new LimitsOptions()).MaxBatchSize;
         Check(options.PermitsPerSecond, options.Burst, RateLimitOptions.SectionName, maxBatch, failures);
-        var apiKeys = keys.Value.ApiKeys;
+        var apiKeys = (configuration.GetSection(PushOptions.SectionName).Get<ApiKeyOptions>() ?? new ApiKeyOptions()).ApiKeys;
         for (var i = 0; i < apiKeys.Count; i++)
         {
             var own = apiKeys[i].RateLimit;
