@@ -37,6 +37,7 @@ internal sealed class PublishAdmission(ApiKeyRing keys, PublishRateLimiter limit
             metrics.Published("limited", requests.Count);
             return Problems.RateLimited(scope.Name, requests.Count, seconds);
         }
+        metrics.KeyPublished(scope.Name, requests.Count);
         return null;
     }
 }
