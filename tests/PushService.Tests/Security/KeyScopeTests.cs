@@ -8,6 +8,7 @@ public sealed class KeyScopeTests : SingleNodeTest
 {
     private const string MailKey = "mail-publisher-key-0123456789";
     private const string TopicsOnlyKey = "topics-publisher-key-0123456789";
+    private const string UsersOnlyKey = "users-publisher-key-0123456789";
 
     private HttpClient _mail = null!;
     private HttpClient _topicsOnly = null!;
@@ -27,6 +28,10 @@ public sealed class KeyScopeTests : SingleNodeTest
         ["Push:ApiKeys:2:Name"] = "topics-only",
         ["Push:ApiKeys:2:Key"] = TopicsOnlyKey,
         ["Push:ApiKeys:2:Users"] = "false",
+        // As "Topics": [] in JSON or an empty Push__ApiKeys__3__Topics: no topics at all.
+        ["Push:ApiKeys:3:Name"] = "users-only",
+        ["Push:ApiKeys:3:Key"] = UsersOnlyKey,
+        ["Push:ApiKeys:3:Topics"] = "",
     };
 
     public override async Task InitializeAsync()
@@ -113,6 +118,18 @@ public sealed class KeyScopeTests : SingleNodeTest
 
         Assert.Equal(HttpStatusCode.Accepted, allowed);
         Assert.Empty(await Publisher.StoredIdsAsync(user));
+    }
+
+    [Fact]
+    public async Task AnEmptyTopicsListAllowsNoTopicNotEveryTopic()
+    {
+        using var usersOnly = Node.CreatePublisherClient(UsersOnlyKey);
+        var user = SecurityHelpers.Unique("scope");
+
+        AssertForbidden(await PublishAsync(usersOnly, new { type = "t", topics = new[] { "news" } }), "topics[0]", "users-only");
+        var (allowed, _) = await PublishAsync(usersOnly, new { type = "t", users = new[] { user } });
+
+        Assert.Equal(HttpStatusCode.Accepted, allowed);
     }
 
     [Fact]
