@@ -146,11 +146,13 @@ public sealed class PushPublisher
         return await response.Content.ReadFromJsonAsync(responseType, cancellationToken).ConfigureAwait(false);
     }
 
-    // What a retry with the same ids can mend: the service could not store it, a proxy could not
-    // reach it, the connection failed, or the HttpClient timed out (not the caller's cancellation).
+    // What a retry with the same ids can mend: the service could not store it, the key was over
+    // its rate limit, a proxy could not reach it, the connection failed, or the HttpClient timed
+    // out (not the caller's cancellation).
     private static bool IsTransient(Exception exception, CancellationToken cancellationToken) => exception switch
     {
-        PushApiException api => api.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout,
+        PushApiException api => api.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests
+            or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout,
         HttpRequestException => true,
         TaskCanceledException => !cancellationToken.IsCancellationRequested,
         _ => false,

@@ -85,6 +85,10 @@ public static class PushServiceExtensions
         services.AddSingleton<PublishBodyReader>();
         services.AddSingleton<PublishRequestValidator>();
         services.AddSingleton<Publisher>();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>());
+        services.AddSingleton<PublishRateLimiter>();
+        services.AddSingleton<PublishAdmission>();
 
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSignalR()
@@ -100,6 +104,7 @@ public static class PushServiceExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseMiddleware<QueryStringKeyGuard>();
         app.MapDemo();
         app.UseMiddleware<DrainingGate>();
         app.UseAuthentication();

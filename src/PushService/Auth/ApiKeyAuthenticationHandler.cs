@@ -1,6 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
@@ -8,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace PushService.Auth;
 
 /// <summary>
-/// Authenticates publishers by the <c>X-Api-Key</c> header. Keys are compared as SHA-256
-/// digests in constant time, so neither the key's length nor its prefix leaks through timing.
+/// Authenticates publishers by the <c>X-Api-Key</c> header (<see cref="ApiKeyRing"/> compares
+/// digests in constant time). The identity carries the key's name, never the key.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -28,6 +26,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var name = keys.Find(values[0]!);
         if (name is null)
         {
+            SecurityLog.UnknownKey(Logger);
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], Scheme.Name);
@@ -52,33 +51,4 @@ internal sealed class ApiKeyAuthenticationHandler(
             },
         });
     }
-}
-
-/// <summary>The configured publisher keys, held as SHA-256 digests.</summary>
-internal sealed class ApiKeyRing
-{
-    private readonly (byte[] Digest, string Name)[] _keys;
-
-    public ApiKeyRing(IOptions<ApiKeyOptions> options)
-    {
-        _keys = [.. options.Value.ApiKeys.Select(k => (Digest(k.Key), k.Name))];
-    }
-
-    /// <summary>The name of the key, or null when no configured key matches.</summary>
-    public string? Find(string presented)
-    {
-        var digest = Digest(presented);
-        string? match = null;
-        // Every key is compared so the time taken does not say which one matched.
-        foreach (var (keyDigest, name) in _keys)
-        {
-            if (CryptographicOperations.FixedTimeEquals(digest, keyDigest))
-            {
-                match = name;
-            }
-        }
-        return match;
-    }
-
-    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }

@@ -12,26 +12,56 @@ internal sealed class ApiKeyOptionsValidator : IValidateOptions<ApiKeyOptions>
         var failures = new List<string>();
         if (options.ApiKeys.Count == 0)
         {
-            failures.Add("Push:ApiKeys must list at least one publisher key (Push:ApiKeys:0:Name and Push:ApiKeys:0:Key).");
+            failures.Add("Push:ApiKeys must list at least one publisher key (Push:ApiKeys:0:Name, and Push:ApiKeys:0:Key or Push:ApiKeys:0:Hash).");
         }
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < options.ApiKeys.Count; i++)
         {
             var key = options.ApiKeys[i];
+            var setting = $"Push:ApiKeys:{i}";
             if (string.IsNullOrWhiteSpace(key.Name))
             {
-                failures.Add($"Push:ApiKeys:{i}:Name must not be empty.");
+                failures.Add($"{setting}:Name must not be empty.");
             }
             else if (!names.Add(key.Name))
             {
-                failures.Add($"Push:ApiKeys:{i}:Name '{key.Name}' is used by another key.");
+                failures.Add($"{setting}:Name '{key.Name}' is used by another key.");
             }
-            if (key.Key.Length < MinKeyLength)
-            {
-                failures.Add($"Push:ApiKeys:{i}:Key must be at least {MinKeyLength} characters.");
-            }
+            ValidateSecret(key, setting, failures);
+            ValidatePatterns(key.Types, $"{setting}:Types", failures);
+            ValidatePatterns(key.Topics, $"{setting}:Topics", failures);
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // Messages name the setting, never its value: a secret must not reach the start-up log.
+    private static void ValidateSecret(ApiKey key, string setting, List<string> failures)
+    {
+        var hasKey = key.Key.Length > 0;
+        var hasHash = key.Hash.Length > 0;
+        if (hasKey == hasHash)
+        {
+            failures.Add($"{setting} must set exactly one of {setting}:Key (the key) or {setting}:Hash (its SHA-256 in hex).");
+        }
+        else if (hasKey && key.Key.Length < MinKeyLength)
+        {
+            failures.Add($"{setting}:Key must be at least {MinKeyLength} characters.");
+        }
+        else if (hasHash && !ApiKeyRing.IsSha256Hex(key.Hash))
+        {
+            failures.Add($"{setting}:Hash must be a SHA-256 digest as 64 hex digits (printf %s \"$KEY\" | sha256sum).");
+        }
+    }
+
+    private static void ValidatePatterns(List<string>? patterns, string setting, List<string> failures)
+    {
+        for (var i = 0; patterns is not null && i < patterns.Count; i++)
+        {
+            if (!KeyScope.IsValidPattern(patterns[i]))
+            {
+                failures.Add($"{setting}:{i} must be a name or a prefix pattern ending in * (no spaces, * only at the end).");
+            }
+        }
     }
 }
 

@@ -11,11 +11,19 @@ internal static class AuthServiceCollectionExtensions
 {
     public static IServiceCollection AddPushAuth(this IServiceCollection services)
     {
-        services.AddOptions<ApiKeyOptions>().BindConfiguration(Configuration.PushOptions.SectionName).ValidateOnStart();
+        services.AddOptions<ApiKeyOptions>().BindConfiguration(Configuration.PushOptions.SectionName)
+            .PostConfigure<IConfiguration>(EmptyGrantsAllowNothing)
+            .ValidateOnStart();
         services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiKeyOptions>, ApiKeyOptionsValidator>();
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
         services.AddSingleton<ApiKeyRing>();
+        services.AddSingleton<QueryStringKeyGuard>();
+        // The host's request lines carry the query string, where a careless client may have put
+        // its key (the guard refuses it, but only after the line is written): keep them out of
+        // every log, whatever the configured levels. Headers are not logged by ASP.NET.
+        services.PostConfigure<LoggerFilterOptions>(filters => filters.Rules.Add(
+            new LoggerFilterRule(providerName: null, categoryName: "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, filter: null)));
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthPolicies.ApiKeyScheme, configureOptions: null)
@@ -31,6 +39,26 @@ internal static class AuthServiceCollectionExtensions
                 .AddAuthenticationSchemes(JwtBearerDefaults.AuthenticationScheme)
                 .RequireClaim(AuthPolicies.SubjectClaim));
         return services;
+    }
+
+    // The binder leaves a list null for "Topics": [] (and for an empty environment variable)
+    // exactly as for a missing setting, and null means "everything". An empty list configured on
+    // purpose must allow nothing instead.
+    private static void EmptyGrantsAllowNothing(ApiKeyOptions options, IConfiguration configuration)
+    {
+        for (var i = 0; i < options.ApiKeys.Count; i++)
+        {
+            var key = options.ApiKeys[i];
+            var section = configuration.GetSection($"{Configuration.PushOptions.SectionName}:ApiKeys:{i}");
+            if (key.Types is null && section.GetSection(nameof(ApiKey.Types)).Exists())
+            {
+                key.Types = [];
+            }
+            if (key.Topics is null && section.GetSection(nameof(ApiKey.Topics)).Exists())
+            {
+                key.Topics = [];
+            }
+        }
     }
 
     private static void ConfigureBearer(JwtBearerOptions bearer, JwtOptions jwt)

@@ -14,6 +14,7 @@ internal sealed class PushMetrics
     public const string MeterName = "PushService";
 
     private readonly Counter<long> _publishes;
+    private readonly Counter<long> _keyPublishes;
     private readonly Counter<long> _pushed;
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _replayed;
@@ -30,7 +31,10 @@ internal sealed class PushMetrics
         meter.CreateObservableGauge("push.backplane.healthy", () => backplane is null || backplane.IsHealthy ? 1 : 0,
             description: "1 while this node receives what is published to Redis (always 1 in memory).");
         _publishes = meter.CreateCounter<long>("push.publishes", "{notification}",
-            "Notifications offered by publishers, by outcome: accepted, replayed (a repeated id), rejected (invalid), unavailable (not stored).");
+            "Notifications offered by publishers, by outcome: accepted, replayed (a repeated id), rejected (invalid), forbidden (outside the key's scope), limited (over the key's rate), unavailable (not stored).");
+        // Tagged by the configured key name (a bounded set), so a rotation can see an old key fall silent.
+        _keyPublishes = meter.CreateCounter<long>("push.key.publishes", "{notification}",
+            "Notifications each API key (by name) was allowed to publish: within its scope and rate.");
         _pushed = meter.CreateCounter<long>("push.pushed", "{notification}",
             "Notifications stored and pushed to a stream (one per user, topic or broadcast addressed); SignalR fans each out to the stream's connections.");
         _delivered = meter.CreateCounter<long>("push.deliveries", "{notification}",
@@ -47,6 +51,8 @@ internal sealed class PushMetrics
     }
 
     public void Published(string outcome, int count = 1) => _publishes.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void KeyPublished(string keyName, int count) => _keyPublishes.Add(count, new KeyValuePair<string, object?>("key", keyName));
 
     public void Pushed(int count) => _pushed.Add(count);
 

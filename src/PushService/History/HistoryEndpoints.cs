@@ -12,11 +12,13 @@ internal static class HistoryEndpoints
     {
         app.MapGet("/api/v1/users/{user}/notifications", ReadAsync)
             .RequireAuthorization(AuthPolicies.Publisher)
+            .RequireKeyScope(scope => scope.ReadHistory, "read history", nameof(ApiKey.ReadHistory))
             .WithTags("History")
             .WithName("UserHistory")
             .WithSummary("A user's stored notifications, newest first.")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }

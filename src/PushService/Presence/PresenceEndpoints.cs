@@ -20,9 +20,11 @@ internal static class PresenceEndpoints
     {
         var group = app.MapGroup("/api/v1/users")
             .RequireAuthorization(AuthPolicies.Publisher)
+            .RequireKeyScope(scope => scope.ReadPresence, "read presence", nameof(ApiKey.ReadPresence))
             .WithTags("Presence")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         group.MapGet("/{user}/presence", GetAsync).WithName("Presence").WithSummary("Whether a user is connected, and on how many connections.");
         group.MapPost("/presence/query", QueryAsync).WithName("PresenceQuery").WithSummary($"Presence of up to {MaxQueryUsers} users at once.");

@@ -21,6 +21,17 @@ internal static class Problems
         title: "Notification store unavailable",
         detail: $"The notification could not be stored, so it was not accepted. Retry after {retryAfterSeconds} s with the same id.");
 
+    public static ProblemHttpResult OutOfScope(string keyName, PublishRequestValidator.Errors errors) => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "Not allowed for this key",
+        detail: $"The API key '{keyName}' may not publish what `errors` names; nothing was published.",
+        extensions: new Dictionary<string, object?> { ["errors"] = errors.ToDictionary() });
+
+    public static ProblemHttpResult RateLimited(string keyName, int count, long retryAfterSeconds) => TypedResults.Problem(
+        statusCode: StatusCodes.Status429TooManyRequests,
+        title: "Publish rate limit reached",
+        detail: $"The API key '{keyName}' is over its publish rate on this node; these {count} notification(s) were not published. Retry after {retryAfterSeconds} s.");
+
     public static ProblemHttpResult MalformedJson(JsonException ex)
     {
         var field = FieldOf(ex.Path);

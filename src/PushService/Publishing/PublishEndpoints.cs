@@ -19,8 +19,10 @@ internal static class PublishEndpoints
             .WithTags("Publishing")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         group.MapPost("/", PublishAsync)
@@ -37,7 +39,7 @@ internal static class PublishEndpoints
     }
 
     private static async Task<Results<Accepted<PublishResponse>, ProblemHttpResult>> PublishAsync(
-        HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, Publisher publisher, PushMetrics metrics, CancellationToken cancellationToken)
+        HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, PublishAdmission admission, Publisher publisher, PushMetrics metrics, CancellationToken cancellationToken)
     {
         var (request, problem) = await reader.ReadAsync(http, PublishJsonContext.Default.PublishRequest, cancellationToken);
         if (problem is not null)
@@ -51,6 +53,10 @@ internal static class PublishEndpoints
         {
             metrics.Published("rejected");
             return Problems.FromValidation(errors);
+        }
+        if (admission.Admit(http, [request], batch: false) is { } refused)
+        {
+            return refused;
         }
         try
         {
@@ -68,7 +74,7 @@ internal static class PublishEndpoints
     }
 
     private static async Task<Results<Accepted<BatchPublishResponse>, ProblemHttpResult>> PublishBatchAsync(
-        HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, Publisher publisher,
+        HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, PublishAdmission admission, Publisher publisher,
         Microsoft.Extensions.Options.IOptions<Configuration.LimitsOptions> limits, PushMetrics metrics, CancellationToken cancellationToken)
     {
         var (requests, problem) = await reader.ReadAsync(http, PublishJsonContext.Default.ListPublishRequest, cancellationToken);
@@ -99,6 +105,10 @@ internal static class PublishEndpoints
         {
             metrics.Published("rejected", requests.Count);
             return Problems.FromValidation(errors);
+        }
+        if (admission.Admit(http, requests, batch: true) is { } refused)
+        {
+            return refused;
         }
         try
         {

@@ -50,6 +50,8 @@ public sealed partial class MetricsTests : SingleNodeTest
         Assert.Equal(6, Labelled(after, "push_publishes_total", "outcome=\"accepted\"") - Labelled(before, "push_publishes_total", "outcome=\"accepted\""));
         Assert.Equal(1, Labelled(after, "push_publishes_total", "outcome=\"replayed\"") - Labelled(before, "push_publishes_total", "outcome=\"replayed\""));
         Assert.Equal(1, Labelled(after, "push_publishes_total", "outcome=\"rejected\"") - Labelled(before, "push_publishes_total", "outcome=\"rejected\""));
+        // Every publish the key was allowed (the replay too), not the invalid one.
+        Assert.Equal(7, Labelled(after, "push_key_publishes_total", "key=\"tests\"") - Labelled(before, "push_key_publishes_total", "key=\"tests\""));
         // Five publishes to two streams each, the replayed one pushed again at its position, the sentinel.
         Assert.Equal(12, Value(after, "push_pushed_total") - Value(before, "push_pushed_total"));
         // Per connection: the subscribed one gets user and topic copies (10), the other the user

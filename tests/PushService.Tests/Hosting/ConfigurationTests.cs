@@ -17,7 +17,66 @@ public sealed class ConfigurationTests
         { "Push:Limits:MaxDataBytes", "0", "Push:Limits:MaxDataBytes" },
         { "Push:Limits:MaxBatchSize", "-1", "Push:Limits:MaxBatchSize" },
         { "Push:Limits:MaxSubscriptionsPerConnection", "0", "Push:Limits:MaxSubscriptionsPerConnection" },
+        { "Push:ApiKeys:0:Hash", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "exactly one of Push:ApiKeys:0:Key" },
+        { "Push:ApiKeys:0:Types:0", "email.*.new", "Push:ApiKeys:0:Types:0" },
+        { "Push:ApiKeys:0:Topics:0", "has space", "Push:ApiKeys:0:Topics:0" },
+        { "Push:RateLimits:Publish:PermitsPerSecond", "0", "Push:RateLimits:Publish:PermitsPerSecond" },
+        { "Push:RateLimits:Publish:Burst", "999", "Push:RateLimits:Publish:Burst" },
+        { "Push:ApiKeys:0:RateLimit:PermitsPerSecond", "-5", "Push:ApiKeys:0:RateLimit:PermitsPerSecond" },
+        { "Push:ApiKeys:0:RateLimit:Burst", "10", "Push:ApiKeys:0:RateLimit:Burst" },
     };
+
+    public static TheoryData<string, string> BadHashes => new()
+    {
+        { "too short", "0123456789abcdef" },
+        { "not hex", new string('g', 64) },
+        { "sha256sum's whole line", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  -" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadHashes))]
+    public async Task AHashThatIsNotASha256FailsStartNamingIt(string why, string hash)
+    {
+        var settings = PushNode.DefaultSettings();
+        settings.Remove("Push:ApiKeys:0:Key");
+        settings["Push:ApiKeys:0:Hash"] = hash;
+
+        var failure = Assert.IsType<OptionsValidationException>(await PushNode.StartFailureAsync(settings));
+
+        Assert.True(failure.Failures.Any(f => f.Contains("Push:ApiKeys:0:Hash must be a SHA-256", StringComparison.Ordinal)), why);
+    }
+
+    [Fact]
+    public async Task AKeyWithNeitherKeyNorHashFailsStart()
+    {
+        var settings = PushNode.DefaultSettings();
+        settings.Remove("Push:ApiKeys:0:Key");
+
+        var failure = Assert.IsType<OptionsValidationException>(await PushNode.StartFailureAsync(settings));
+        Assert.Contains(failure.Failures, f => f.Contains("Push:ApiKeys:0 must set exactly one of Push:ApiKeys:0:Key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TwoKeysWithOneNameFailStart()
+    {
+        var settings = PushNode.DefaultSettings();
+        settings["Push:ApiKeys:1:Name"] = "tests";
+        settings["Push:ApiKeys:1:Key"] = "another-key-0123456789";
+
+        var failure = Assert.IsType<OptionsValidationException>(await PushNode.StartFailureAsync(settings));
+        Assert.Contains(failure.Failures, f => f.Contains("Push:ApiKeys:1:Name 'tests' is used by another key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnInvalidKeyIsNotEchoedInTheFailure()
+    {
+        var settings = PushNode.DefaultSettings();
+        settings["Push:ApiKeys:0:Key"] = "short-secret";
+
+        var failure = Assert.IsType<OptionsValidationException>(await PushNode.StartFailureAsync(settings));
+        Assert.Contains(failure.Failures, f => f.Contains("Push:ApiKeys:0:Key must be at least 16 characters", StringComparison.Ordinal));
+        Assert.DoesNotContain("short-secret", failure.Message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(BadSettings))]

@@ -146,7 +146,9 @@ public sealed class PublishApiTests : SingleNodeTest
     {
         using var client = Node.CreatePublisherClient(apiKey: null);
         using var response = await client.PostAsync("/api/v1/notifications?X-Api-Key=" + PushNode.ApiKey + "&api_key=" + PushNode.ApiKey, PublishHelpers.Json("""{"type":"t","users":["alice"]}""")).DefaultTimeout();
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        // Refused outright, not merely unauthenticated: tests/Security/QueryStringKeyTests has the rest.
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
