@@ -6,40 +6,77 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using PushService.Auth;
 using PushService.Delivery;
+using PushService.History;
 using PushService.Protocol;
+using PushService.Publishing;
 
 namespace PushService.Demo;
 
 /// <summary>
-/// The demo page and the endpoints that serve it: the development API key and subscriber tokens
-/// minted on request. Mapped in Development only — anywhere else they would hand anyone a key.
+/// The demo app (wwwroot, built on the TypeScript SDK) and the endpoints behind it: subscriber
+/// tokens minted on request and a publish endpoint that needs no API key, so the key never
+/// reaches the browser. Mapped in Development, or anywhere when <c>Push:Demo:Enabled</c> is true
+/// (<c>false</c> turns it off in Development too) — it lets anyone who reaches the node sign in
+/// as any user and publish.
 /// </summary>
 internal static class DemoEndpoints
 {
+    public const string EnabledKey = "Push:Demo:Enabled";
+
     private static readonly TimeSpan TokenLifetime = TimeSpan.FromHours(8);
 
     public static WebApplication MapDemo(this WebApplication app)
     {
-        if (!app.Environment.IsDevelopment())
+        var isDevelopment = app.Environment.IsDevelopment();
+        if (!(app.Configuration.GetValue<bool?>(EnabledKey) ?? isDevelopment))
         {
             return app;
+        }
+        if (!isDevelopment)
+        {
+            DemoLog.EnabledOutsideDevelopment(app.Logger);
         }
         app.UseDefaultFiles();
         app.UseStaticFiles();
         var group = app.MapGroup("/demo").ExcludeFromDescription();
         group.MapGet("/config", Config);
         group.MapPost("/token", Token);
+        group.MapPost("/publish", PublishAsync);
         return app;
     }
 
-    internal sealed record DemoConfig(string ApiKey, string HubPath);
+    internal sealed record DemoConfig(string HubPath);
 
     internal sealed record DemoTokenRequest(string? User, List<string>? Topics);
 
     internal sealed record DemoToken(string Token, DateTime ExpiresAt);
 
-    private static Ok<DemoConfig> Config(IOptions<ApiKeyOptions> keys)
-        => TypedResults.Ok(new DemoConfig(keys.Value.ApiKeys[0].Key, HubProtocolNames.HubPath));
+    private static Ok<DemoConfig> Config() => TypedResults.Ok(new DemoConfig(HubProtocolNames.HubPath));
+
+    /// <summary>The REST publish (same body, rules and answers) without an API key: the demo's publish form.</summary>
+    private static async Task<Results<Accepted<PublishResponse>, ProblemHttpResult>> PublishAsync(
+        HttpContext http, PublishBodyReader reader, PublishRequestValidator validator, Publisher publisher, CancellationToken cancellationToken)
+    {
+        var (request, problem) = await reader.ReadAsync(http, PublishJsonContext.Default.PublishRequest, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var errors = new PublishRequestValidator.Errors();
+        if (validator.Validate(request, errors) is not { } notification)
+        {
+            return Problems.FromValidation(errors);
+        }
+        try
+        {
+            var accepted = await publisher.PublishAsync(notification, cancellationToken);
+            return TypedResults.Accepted((string?)null, new PublishResponse(accepted.Id, accepted.CreatedAt));
+        }
+        catch (StoreUnavailableException)
+        {
+            return Problems.StoreUnavailable("1");
+        }
+    }
 
     private static Results<Ok<DemoToken>, ProblemHttpResult> Token(DemoTokenRequest request, IOptions<JwtOptions> jwt, TimeProvider time)
     {

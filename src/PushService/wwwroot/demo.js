@@ -1,878 +1,312 @@
-// PushService demo page.
-// Plain ES module, no build step. Uses the vendored SignalR browser client (global `signalR`,
-// loaded by lib/signalr/signalr.min.js before this module runs).
+// PushService demo app, built on the TypeScript SDK (@pushservice/client, resolved by the page's
+// import map to the compiled copy in lib/pushservice-client). Plain ES module, no build step.
 // Everything that comes from the network is rendered with textContent, never innerHTML.
+//
+// Query options: ?user=alice (prefill), ?transport=websockets|sse|longpolling, ?protocol=messagepack.
+import { PushClient } from "@pushservice/client";
 
 const MAX_NOTIFICATIONS = 200;
-const TOKEN_REFRESH_MARGIN_MS = 30_000;
-const DEFAULT_HUB_PATH = "/hubs/notifications";
+const MAX_EVENTS = 30;
+const TRANSPORTS = { websockets: "WebSockets", sse: "ServerSentEvents", longpolling: "LongPolling" };
+const TRANSPORT_LABELS = { WebSockets: "WebSockets", ServerSentEvents: "Server-Sent Events", LongPolling: "Long polling" };
 
-const TRANSPORT_NAMES = {
-  WebSockets: "WebSockets",
-  ServerSentEvents: "Server-Sent Events",
-  LongPolling: "Long polling",
-};
-
-// Class names of the transports in the unminified client (the minified one mangles them).
-const TRANSPORT_CLASSES = {
-  WebSocketTransport: "WebSockets",
-  ServerSentEventsTransport: "ServerSentEvents",
-  LongPollingTransport: "LongPolling",
-};
-
-const HUB_ERROR_CODES = ["invalid_topic", "forbidden", "limit_exceeded"];
-
-// ---------------------------------------------------------------------------
-// Elements
-
-const $ = (id) => {
-  const el = document.getElementById(id);
-  if (!el) throw new Error(`demo: element #${id} is missing`);
-  return el;
-};
-
+const $ = (id) => document.getElementById(id);
 const ui = {
-  configError: $("config-error"),
-  status: $("status"),
-  transport: $("transport"),
-  currentUser: $("current-user"),
-
-  connectForm: $("connect-form"),
-  userInput: $("user-input"),
-  patternsInput: $("patterns-input"),
-  transportSelect: $("transport-select"),
-  connect: $("connect"),
-  disconnect: $("disconnect"),
-  connectionId: $("connection-id"),
-  connectError: $("connect-error"),
-  tokenInfo: $("token-info"),
-
-  subscribeForm: $("subscribe-form"),
-  topicInput: $("topic-input"),
-  subscribe: $("subscribe"),
-  topicError: $("topic-error"),
-  topicList: $("topic-list"),
-  topicEmpty: $("topic-empty"),
-  topicTemplate: $("topic-template"),
-
-  publishForm: $("publish-form"),
-  publishType: $("publish-type"),
-  apiKey: $("api-key"),
-  publishUsers: $("publish-users"),
-  publishTopics: $("publish-topics"),
-  publishBroadcast: $("publish-broadcast"),
-  publishData: $("publish-data"),
-  dataError: $("data-error"),
-  publish: $("publish"),
-  formatData: $("format-data"),
-  publishResult: $("publish-result"),
-  publishError: $("publish-error"),
-
-  curlSnippet: $("curl-snippet"),
-  copyCurl: $("copy-curl"),
-
-  unreadCount: $("unread-count"),
-  markRead: $("mark-read"),
-  clear: $("clear"),
-  notificationCount: $("notification-count"),
-  notificationEmpty: $("notification-empty"),
-  notificationList: $("notification-list"),
-  notificationTemplate: $("notification-template"),
-
-  signalrVersion: $("signalr-version"),
+  banner: $("banner"), status: $("status"), transport: $("transport"), currentUser: $("current-user"),
+  signinForm: $("signin-form"), userInput: $("user-input"), patternsInput: $("patterns-input"),
+  transportSelect: $("transport-select"), protocolSelect: $("protocol-select"),
+  signin: $("signin"), signout: $("signout"), signinError: $("signin-error"),
+  subscribeForm: $("subscribe-form"), topicInput: $("topic-input"), subscribe: $("subscribe"),
+  topicError: $("topic-error"), topicList: $("topic-list"), topicEmpty: $("topic-empty"), topicTemplate: $("topic-template"),
+  publishForm: $("publish-form"), publishType: $("publish-type"), publishTarget: $("publish-target"),
+  publishToField: $("publish-to-field"), publishToLabel: $("publish-to-label"), publishTo: $("publish-to"),
+  publishData: $("publish-data"), publish: $("publish"), publishResult: $("publish-result"), publishError: $("publish-error"),
+  unreadCount: $("unread-count"), markRead: $("mark-read"), clear: $("clear"),
+  notificationEmpty: $("notification-empty"), notificationList: $("notification-list"), notificationTemplate: $("notification-template"),
+  eventList: $("event-list"),
 };
 
-// ---------------------------------------------------------------------------
-// State
-
-const state = {
-  hubPath: DEFAULT_HUB_PATH,
-  connection: null,          // signalR.HubConnection while connecting/connected/reconnecting
-  status: "disconnected",
-  userStopped: false,
-  attempt: 0,                // bumped by every Connect/Disconnect click; stale attempts give up
-  chosenTransport: "auto",
-  lastSelectedTransport: "", // from the client's "Selecting transport 'X'." debug log
-  token: "",
-  tokenExpiresAt: 0,
-  tokenRequest: null,        // { user, topics }
-  topics: new Map(),         // topic -> { state: "subscribed" | "pending", el }
-  usersEdited: false,
-  lastCurl: "",
-  baseTitle: document.title,
-};
+/** @type {PushClient | null} */
+let client = null;
+let connections = 0;
+/** Rendered notifications by stream and offset: history and live copies of one are shown once. */
+const rendered = new Set();
+const baseTitle = document.title;
 
 // ---------------------------------------------------------------------------
-// Small helpers
+// Helpers
 
-function splitList(value) {
-  const seen = new Set();
-  for (const part of String(value).split(",")) {
-    const item = part.trim();
-    if (item) seen.add(item);
-  }
-  return [...seen];
-}
+const splitList = (value) => [...new Set(String(value).split(",").map((s) => s.trim()).filter(Boolean))];
 
-function show(el, visible = true) {
-  el.hidden = !visible;
-}
-
-function clearChildren(el) {
-  while (el.firstChild) el.removeChild(el.firstChild);
-}
-
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null) continue;
-    if (key === "className") el.className = value;
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else el.setAttribute(key, String(value));
-  }
-  for (const child of children) {
-    if (child === undefined || child === null || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
-
-function setMessage(el, ...children) {
-  clearChildren(el);
-  el.append(...children.filter((c) => c !== undefined && c !== null && c !== false)
-    .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
-  show(el, true);
+function showMessage(el, text, data = {}) {
+  el.textContent = text;
+  Object.assign(el.dataset, data);
+  el.hidden = false;
 }
 
 function hideMessage(el) {
-  clearChildren(el);
-  delete el.dataset.code;
-  show(el, false);
+  el.textContent = "";
+  el.hidden = true;
 }
 
-function setBusy(button, busy) {
-  button.disabled = busy;
-  if (busy) button.setAttribute("aria-busy", "true");
-  else button.removeAttribute("aria-busy");
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+
+/** A stable key per browser, so that nginx keeps a long-polling or SSE connection on one node. */
+function ensureAffinityCookie() {
+  if (!/(?:^|;\s*)push_affinity=/.test(document.cookie)) {
+    const key = crypto.getRandomValues(new Uint32Array(2)).join("-");
+    document.cookie = `push_affinity=${key}; path=/; SameSite=Lax`;
+  }
 }
 
-function errorText(err) {
-  if (!err) return "unknown error";
-  if (typeof err === "string") return err;
-  return err.message || String(err);
-}
-
-const timeFormat = (() => {
+async function fetchJson(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json = null;
   try {
-    return new Intl.DateTimeFormat(undefined, {
-      hour: "2-digit", minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, hour12: false,
-    });
+    json = text ? JSON.parse(text) : null;
   } catch {
-    return new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // Not JSON: reported below with the status.
   }
-})();
-
-const shortTimeFormat = new Intl.DateTimeFormat(undefined, {
-  hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
-});
-
-function formatTime(value, format = timeFormat) {
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value ?? "") : format.format(date);
-}
-
-function shellQuote(s) {
-  return `'${String(s).replace(/'/g, `'\\''`)}'`;
-}
-
-function decodeJwtPayload(jwt) {
-  try {
-    const part = String(jwt).split(".")[1];
-    if (!part) return null;
-    const b64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return null;
+  if (!response.ok) {
+    const errors = json?.errors ? Object.entries(json.errors).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join("; ") : "";
+    const error = new Error(`${response.status} ${json?.title ?? response.statusText}${errors ? ` — ${errors}` : json?.detail ? ` — ${json.detail}` : ""}`);
+    error.status = response.status;
+    throw error;
   }
-}
-
-async function readBody(response) {
-  const text = await response.text().catch(() => "");
-  if (!text) return { json: null, text: "" };
-  try {
-    return { json: JSON.parse(text), text };
-  } catch {
-    return { json: null, text };
-  }
-}
-
-/** Turns an RFC 7807 problem (or any failed response) into DOM nodes. */
-function problemNodes(response, body, hint) {
-  const p = body.json && typeof body.json === "object" && !Array.isArray(body.json) ? body.json : null;
-  const title = (p && typeof p.title === "string" && p.title) || response.statusText || "Request failed";
-  const nodes = [h("strong", {}, `${response.status} ${title}`)];
-  if (p && typeof p.detail === "string" && p.detail) nodes.push(h("div", {}, p.detail));
-  if (p && p.errors && typeof p.errors === "object") {
-    const items = [];
-    for (const [field, messages] of Object.entries(p.errors)) {
-      const list = Array.isArray(messages) ? messages : [messages];
-      for (const message of list) {
-        items.push(h("li", { "data-testid": "problem-field", "data-field": field },
-          h("code", {}, field || "$"), " ", String(message)));
-      }
-    }
-    if (items.length) nodes.push(h("ul", { "data-testid": "problem-errors" }, ...items));
-  } else if (!p && body.text) {
-    nodes.push(h("div", { className: "mono" }, body.text.slice(0, 500)));
-  }
-  if (hint && !(p && (p.detail || p.errors))) nodes.push(h("div", {}, hint));
-  return nodes;
-}
-
-/** Hub errors arrive as "... HubException: code: sentence" (the server prefixes its own text). */
-function parseHubError(err) {
-  const raw = errorText(err);
-  const marker = "HubException: ";
-  const at = raw.lastIndexOf(marker);
-  const tail = at >= 0 ? raw.slice(at + marker.length) : raw;
-  let m = /^([a-z][a-z0-9_]*): ([\s\S]+)$/.exec(tail);
-  if (!m) m = new RegExp(`\\b(${HUB_ERROR_CODES.join("|")}): ([\\s\\S]+)$`).exec(raw);
-  return m ? { code: m[1], message: m[2], raw } : { code: "", message: raw, raw };
-}
-
-function hubErrorNodes(prefix, err) {
-  const { code, message } = parseHubError(err);
-  // The code is shown as a badge; the hidden ": " keeps the text as "code: sentence" for copy/paste and tests.
-  return [prefix, code ? h("span", { className: "msg-code", "data-testid": "error-code" }, code) : null,
-    code ? h("span", { className: "sr-only" }, ": ") : null, message];
-}
-
-// ---------------------------------------------------------------------------
-// Configuration
-
-async function loadConfig() {
-  try {
-    const response = await fetch("demo/config", { headers: { Accept: "application/json" }, cache: "no-store" });
-    if (!response.ok) throw new Error(`GET /demo/config returned ${response.status} ${response.statusText}`);
-    const config = await response.json();
-    if (config && typeof config.apiKey === "string" && !ui.apiKey.value) ui.apiKey.value = config.apiKey;
-    if (config && typeof config.hubPath === "string" && config.hubPath) state.hubPath = config.hubPath;
-    hideMessage(ui.configError);
-  } catch (err) {
-    setMessage(ui.configError,
-      h("strong", {}, "Demo configuration unavailable. "),
-      `${errorText(err)}. The demo endpoints exist only when the service runs in Development; `,
-      "you can still type an API key below.");
-  } finally {
-    updateCurlPreviewState();
-  }
+  return json;
 }
 
 // ---------------------------------------------------------------------------
 // Connection
 
-function setStatus(status) {
-  state.status = status;
-  ui.status.textContent = status;
-  ui.status.dataset.state = status;
-  document.body.dataset.connection = status;
-
-  const active = status !== "disconnected";
-  ui.userInput.disabled = active;
-  ui.patternsInput.disabled = active;
-  ui.transportSelect.disabled = active;
-  ui.connect.disabled = active;
-  ui.disconnect.disabled = !active;
-  ui.subscribe.disabled = status !== "connected";
-  if (status === "connecting") ui.connect.setAttribute("aria-busy", "true");
-  else ui.connect.removeAttribute("aria-busy");
+function renderState(event) {
+  ui.status.dataset.state = event.state;
+  ui.status.textContent = event.state;
+  if (event.state === "connected") ui.status.dataset.connections = String(++connections);
+  const transport = event.state === "connected" ? event.transport ?? "" : "";
+  ui.transport.dataset.transport = transport;
+  ui.transport.textContent = transport ? TRANSPORT_LABELS[transport] : "—";
+  const signedIn = client !== null;
+  ui.subscribe.disabled = !signedIn;
+  ui.signout.disabled = !signedIn;
+  ui.signin.disabled = signedIn;
+  logEvent(event.state + (event.state === "connected" && transport ? ` over ${TRANSPORT_LABELS[transport]}` : "")
+    + (event.error ? ` — ${event.error.message}` : ""), event.state);
 }
 
-function setTransport(name) {
-  ui.transport.dataset.transport = name || "";
-  ui.transport.textContent = name ? (TRANSPORT_NAMES[name] || name) : "—";
-  ui.transport.title = state.chosenTransport === "auto"
-    ? "Chosen: Auto (negotiated)"
-    : `Chosen: ${TRANSPORT_NAMES[state.chosenTransport] || state.chosenTransport}`;
+function logEvent(text, kind = "info") {
+  const li = document.createElement("li");
+  li.dataset.kind = kind;
+  const time = document.createElement("time");
+  time.textContent = timeFormat.format(new Date());
+  li.append(time, " ", text);
+  ui.eventList.prepend(li);
+  while (ui.eventList.children.length > MAX_EVENTS) ui.eventList.lastElementChild.remove();
 }
 
-/** The transport the connection actually uses. */
-function detectTransport(connection) {
-  const transport = connection && connection.connection && connection.connection.transport;
-  if (transport && typeof transport === "object") {
-    if ("pollAborted" in transport) return "LongPolling";
-    for (const value of Object.values(transport)) {
-      if (typeof WebSocket !== "undefined" && value instanceof WebSocket) return "WebSockets";
-      if (typeof EventSource !== "undefined" && value instanceof EventSource) return "ServerSentEvents";
-    }
-    const className = transport.constructor && transport.constructor.name;
-    if (className && TRANSPORT_CLASSES[className]) return TRANSPORT_CLASSES[className];
-  }
-  if (state.lastSelectedTransport) return state.lastSelectedTransport;
-  return state.chosenTransport !== "auto" ? state.chosenTransport : "";
-}
-
-const signalrLogger = {
-  log(level, message) {
-    const text = String(message);
-    const selected = /^Selecting transport '(\w+)'\./.exec(text);
-    if (selected) state.lastSelectedTransport = selected[1];
-    const L = signalR.LogLevel;
-    if (level >= L.Error) console.error(`[SignalR] ${text}`);
-    else if (level >= L.Warning) console.warn(`[SignalR] ${text}`);
-    else if (level >= L.Information) console.info(`[SignalR] ${text}`);
-  },
-};
-
-async function requestToken(user, topics) {
-  const response = await fetch("demo/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Accept: "application/json" },
-    body: JSON.stringify({ user, topics }),
-    cache: "no-store",
-  });
-  const body = await readBody(response);
-  if (!response.ok || !body.json || typeof body.json.token !== "string") {
-    const p = body.json || {};
-    const fieldErrors = p.errors && typeof p.errors === "object"
-      ? Object.entries(p.errors).map(([f, m]) => `${f}: ${[].concat(m).join(" ")}`).join("; ")
-      : "";
-    const detail = [p.title, p.detail, fieldErrors].filter(Boolean).join(" — ") || body.text || response.statusText;
-    throw new Error(`POST /demo/token failed (${response.status}): ${detail}`);
-  }
-  state.token = body.json.token;
-  const expires = Date.parse(body.json.expiresAt);
-  const payload = decodeJwtPayload(state.token);
-  state.tokenExpiresAt = Number.isNaN(expires)
-    ? (payload && typeof payload.exp === "number" ? payload.exp * 1000 : Date.now() + 5 * 60_000)
-    : expires;
-  showTokenInfo(payload);
-  return state.token;
-}
-
-function showTokenInfo(payload) {
-  const sub = payload && payload.sub ? String(payload.sub) : state.tokenRequest?.user ?? "";
-  const claim = payload ? payload.topics : undefined;
-  const topics = claim === undefined ? state.tokenRequest?.topics ?? [] : [].concat(claim).map(String);
-  setMessage(ui.tokenInfo,
-    "Token: sub ", h("code", {}, sub),
-    " · topics ", topics.length ? h("code", {}, topics.join(", ")) : h("em", {}, "none"),
-    ` · expires ${formatTime(state.tokenExpiresAt, shortTimeFormat)}`);
-}
-
-async function accessTokenFactory() {
-  if (!state.token || Date.now() > state.tokenExpiresAt - TOKEN_REFRESH_MARGIN_MS) {
-    if (!state.tokenRequest) throw new Error("No token request to renew.");
-    await requestToken(state.tokenRequest.user, state.tokenRequest.topics);
-  }
-  return state.token;
-}
-
-function buildConnection(chosen) {
-  const options = { accessTokenFactory };
-  if (chosen !== "auto") options.transport = signalR.HttpTransportType[chosen];
-  const connection = new signalR.HubConnectionBuilder()
-    .withUrl(state.hubPath, options)
-    .withAutomaticReconnect()
-    .configureLogging(signalrLogger)
-    .build();
-
-  connection.on("notification", (message) => addNotification(message));
-
-  connection.onreconnecting((err) => {
-    if (state.connection !== connection) return;
-    state.lastSelectedTransport = "";
-    setStatus("reconnecting");
-    setTransport("");
-    ui.connectionId.textContent = "";
-    markTopicsPending();
-    if (err) setMessage(ui.connectError, `Connection lost (${errorText(err)}); reconnecting…`);
-  });
-
-  connection.onreconnected(() => {
-    if (state.connection !== connection) return;
-    hideMessage(ui.connectError);
-    onConnected(connection);
-  });
-
-  connection.onclose((err) => {
-    if (state.connection !== connection) return;
-    const unexpected = !state.userStopped;
-    resetToDisconnected();
-    if (unexpected) {
-      setMessage(ui.connectError, err ? `Connection closed: ${errorText(err)}` : "Connection closed by the server.");
-    }
-  });
-
-  return connection;
-}
-
-function onConnected(connection) {
-  setStatus("connected");
-  setTransport(detectTransport(connection));
-  ui.connectionId.textContent = connection.connectionId ? `connection ${connection.connectionId}` : "";
-  resubscribeAll(connection);
-}
-
-function resetToDisconnected() {
-  state.connection = null;
-  state.lastSelectedTransport = "";
-  setStatus("disconnected");
-  setTransport("");
-  ui.connectionId.textContent = "";
-  markTopicsPending();
-}
-
-async function connect(event) {
+async function signIn(event) {
   event.preventDefault();
-  if (state.connection) return;
-  hideMessage(ui.connectError);
-
+  hideMessage(ui.signinError);
   const user = ui.userInput.value.trim();
   if (!user) {
-    setMessage(ui.connectError, "Enter a user id.");
-    ui.userInput.focus();
+    showMessage(ui.signinError, "Enter a user id.");
     return;
   }
-  const topics = splitList(ui.patternsInput.value);
-  const attempt = ++state.attempt;
-  state.chosenTransport = ui.transportSelect.value;
-  state.tokenRequest = { user, topics };
-  state.token = "";
-  state.userStopped = false;
-  state.lastSelectedTransport = "";
-  ui.currentUser.textContent = user;
-  if (!state.usersEdited) ui.publishUsers.value = user;
-  setStatus("connecting");
+  const patterns = splitList(ui.patternsInput.value);
+  const transport = TRANSPORTS[ui.transportSelect.value];
+  ensureAffinityCookie();
+  ui.signin.disabled = true;
 
-  let connection = null;
+  const next = new PushClient({
+    url: new URL(".", location.href).href,
+    // Called before every connection: each reconnect gets a fresh token.
+    accessTokenFactory: async () => (await fetchJson("demo/token", { user, topics: patterns })).token,
+    ...(transport ? { transport } : {}),
+    protocol: ui.protocolSelect.value,
+  });
+  next.onAny(renderNotification);
+  next.onStateChange(renderState);
+  next.onRecoveryFailed((failure) =>
+    logEvent(`${failure.stream}: some notifications could not be recovered (${failure.reason}); continuing from offset ${failure.position.offset}`, "warning"));
+  next.onSubscriptionFailed((error) => {
+    removeTopicChip(error.topic);
+    showMessage(ui.topicError, error.message, { code: error.code });
+  });
+  client = next;
   try {
-    await requestToken(user, topics);
-    if (attempt !== state.attempt || state.userStopped) return;
-    connection = buildConnection(state.chosenTransport);
-    state.connection = connection;
-    await connection.start();
-    if (state.connection !== connection) return;
-    onConnected(connection);
-  } catch (err) {
-    if (attempt !== state.attempt || (connection && state.connection !== connection)) return; // superseded
-    const stoppedByUser = state.userStopped;
-    resetToDisconnected();
-    if (!stoppedByUser) setMessage(ui.connectError, `Could not connect: ${errorText(err)}`);
+    for (const chip of ui.topicList.querySelectorAll("[data-topic]")) await next.subscribe(chip.dataset.topic);
+    await next.start();
+  } catch (error) {
+    client = null;
+    ui.signin.disabled = false;
+    showMessage(ui.signinError, `Could not connect: ${error.message}`);
+    return;
+  }
+  ui.currentUser.textContent = user;
+  document.title = `${user} · ${baseTitle}`;
+  // The inbox starts with the user's recent notifications; live ones follow.
+  try {
+    const page = await next.history(`user:${user}`, { limit: 20 });
+    for (const notification of [...page.notifications].reverse()) renderNotification(notification, { read: true });
+  } catch (error) {
+    logEvent(`history: ${error.message}`, "warning");
   }
 }
 
-async function disconnect() {
-  state.userStopped = true;
-  state.attempt++;
-  const connection = state.connection;
-  if (!connection) {
-    resetToDisconnected();
-    return;
-  }
-  ui.disconnect.disabled = true;
-  try {
-    await connection.stop();
-  } catch (err) {
-    console.warn("demo: stop failed", err);
-  }
-  if (state.connection === connection) resetToDisconnected();
-  hideMessage(ui.connectError);
+async function signOut() {
+  const current = client;
+  client = null;
+  await current?.stop();
+  ui.currentUser.textContent = "—";
+  document.title = baseTitle;
+  ui.subscribe.disabled = true;
+  ui.signout.disabled = true;
+  ui.signin.disabled = false;
 }
 
 // ---------------------------------------------------------------------------
 // Topics
 
-function renderTopicsEmpty() {
-  show(ui.topicEmpty, state.topics.size === 0);
-}
-
-function setTopicState(topic, topicState) {
-  const entry = state.topics.get(topic);
-  if (!entry) return;
-  entry.state = topicState;
-  entry.el.dataset.state = topicState;
-  entry.el.title = topicState === "pending" ? "Subscribed again when the connection is up" : "Subscribed";
-}
-
-function addTopicChip(topic, topicState) {
-  const existing = state.topics.get(topic);
-  if (existing) {
-    setTopicState(topic, topicState);
-    return;
-  }
-  const el = ui.topicTemplate.content.firstElementChild.cloneNode(true);
-  el.dataset.topic = topic;
-  el.querySelector("[data-testid='topic-name']").textContent = topic;
-  const remove = el.querySelector("[data-testid='unsubscribe']");
-  remove.setAttribute("aria-label", `Unsubscribe from ${topic}`);
-  remove.title = `Unsubscribe from ${topic}`;
-  remove.addEventListener("click", () => unsubscribe(topic, remove));
-  ui.topicList.append(el);
-  state.topics.set(topic, { state: topicState, el });
-  setTopicState(topic, topicState);
-  renderTopicsEmpty();
+function addTopicChip(topic) {
+  if (ui.topicList.querySelector(`[data-topic="${CSS.escape(topic)}"]`)) return;
+  const chip = ui.topicTemplate.content.firstElementChild.cloneNode(true);
+  chip.dataset.topic = topic;
+  chip.querySelector("[data-testid=topic-name]").textContent = topic;
+  chip.querySelector("button").addEventListener("click", async () => {
+    chip.remove();
+    ui.topicEmpty.hidden = ui.topicList.children.length > 0;
+    await client?.unsubscribe(topic).catch((error) => showMessage(ui.topicError, error.message));
+  });
+  ui.topicList.append(chip);
+  ui.topicEmpty.hidden = true;
 }
 
 function removeTopicChip(topic) {
-  const entry = state.topics.get(topic);
-  if (!entry) return;
-  entry.el.remove();
-  state.topics.delete(topic);
-  renderTopicsEmpty();
-}
-
-function markTopicsPending() {
-  for (const topic of state.topics.keys()) setTopicState(topic, "pending");
+  ui.topicList.querySelector(`[data-topic="${CSS.escape(topic)}"]`)?.remove();
+  ui.topicEmpty.hidden = ui.topicList.children.length > 0;
 }
 
 async function subscribe(event) {
   event.preventDefault();
   hideMessage(ui.topicError);
   const topic = ui.topicInput.value.trim();
-  const connection = state.connection;
-  if (!topic) {
-    setMessage(ui.topicError, "Enter a topic name.");
-    ui.topicInput.focus();
-    return;
-  }
-  if (!connection || state.status !== "connected") {
-    setMessage(ui.topicError, "Connect first.");
-    return;
-  }
-  setBusy(ui.subscribe, true);
+  if (!topic || !client) return;
+  ui.subscribe.disabled = true;
   try {
-    await connection.invoke("Subscribe", topic);
-    if (state.connection !== connection) return;
-    addTopicChip(topic, "subscribed");
+    await client.subscribe(topic);
+    addTopicChip(topic);
     ui.topicInput.value = "";
-    ui.topicInput.removeAttribute("aria-invalid");
-  } catch (err) {
-    const { code } = parseHubError(err);
-    setMessage(ui.topicError, ...hubErrorNodes(`Subscribe to “${topic}” failed: `, err));
-    ui.topicError.dataset.code = code;
-    ui.topicInput.setAttribute("aria-invalid", "true");
+  } catch (error) {
+    showMessage(ui.topicError, error.message, { code: error.code ?? "" });
   } finally {
-    ui.subscribe.removeAttribute("aria-busy");
-    ui.subscribe.disabled = state.status !== "connected";
-    ui.topicInput.focus();
-  }
-}
-
-async function unsubscribe(topic, button) {
-  hideMessage(ui.topicError);
-  const connection = state.connection;
-  if (!connection || state.status !== "connected") {
-    removeTopicChip(topic); // not on the server anyway; just forget it
-    return;
-  }
-  button.disabled = true;
-  try {
-    await connection.invoke("Unsubscribe", topic);
-    removeTopicChip(topic);
-  } catch (err) {
-    const { code } = parseHubError(err);
-    setMessage(ui.topicError, ...hubErrorNodes(`Unsubscribe from “${topic}” failed: `, err));
-    ui.topicError.dataset.code = code;
-    button.disabled = false;
-  }
-}
-
-/** Subscriptions belong to a connection: a (re)connect needs Subscribe again for each topic. */
-async function resubscribeAll(connection) {
-  const topics = [...state.topics.keys()];
-  if (!topics.length) return;
-  const failures = [];
-  await Promise.all(topics.map(async (topic) => {
-    try {
-      await connection.invoke("Subscribe", topic);
-      if (state.connection === connection && state.topics.has(topic)) setTopicState(topic, "subscribed");
-    } catch (err) {
-      if (state.connection !== connection) return;
-      failures.push({ topic, err });
-      removeTopicChip(topic);
-    }
-  }));
-  if (failures.length && state.connection === connection) {
-    const nodes = ["Could not subscribe again: "];
-    failures.forEach(({ topic, err }, i) => {
-      if (i) nodes.push("; ");
-      nodes.push(h("code", {}, topic), " — ", ...hubErrorNodes("", err));
-    });
-    setMessage(ui.topicError, ...nodes);
-    ui.topicError.dataset.code = parseHubError(failures[0].err).code;
+    ui.subscribe.disabled = client === null;
   }
 }
 
 // ---------------------------------------------------------------------------
-// Notifications
+// Publishing (through the demo endpoint: the API key stays on the server)
 
-function streamOf(message) {
-  if (typeof message.topic === "string") return { kind: "topic", label: `topic: ${message.topic}`, value: message.topic };
-  if (typeof message.user === "string") return { kind: "user", label: `user: ${message.user}`, value: message.user };
-  if (message.broadcast === true) return { kind: "broadcast", label: "broadcast", value: "" };
-  return { kind: "unknown", label: "unknown stream", value: "" };
-}
-
-function addNotification(message) {
-  if (!message || typeof message !== "object") return;
-  const stream = streamOf(message);
-  const id = message.id == null ? "" : String(message.id);
-  const type = message.type == null ? "" : String(message.type);
-
-  const li = ui.notificationTemplate.content.firstElementChild.cloneNode(true);
-  li.dataset.id = id;
-  li.dataset.type = type;
-  li.dataset.stream = stream.kind;
-  li.dataset.streamName = stream.value;
-  li.dataset.unread = "true";
-
-  li.querySelector("[data-testid='notification-type']").textContent = type || "(no type)";
-
-  const badge = li.querySelector("[data-testid='notification-stream']");
-  badge.textContent = stream.label;
-  badge.dataset.kind = stream.kind;
-
-  const time = li.querySelector("[data-testid='notification-time']");
-  const createdAt = message.createdAt == null ? "" : String(message.createdAt);
-  time.textContent = formatTime(createdAt);
-  time.dateTime = createdAt;
-  time.title = createdAt;
-
-  li.querySelector("[data-testid='notification-id']").textContent = id;
-
-  const data = message.data === undefined ? null : message.data;
-  const pre = li.querySelector("[data-testid='notification-data']");
-  let pretty;
-  try {
-    pretty = JSON.stringify(data, null, 2);
-  } catch {
-    pretty = String(data);
-  }
-  pre.textContent = pretty === undefined ? "null" : pretty;
-  pre.dataset.null = String(data === null);
-
-  li.title = "Click to mark as read";
-  li.addEventListener("click", () => markRead(li));
-
-  ui.notificationList.prepend(li);
-  while (ui.notificationList.children.length > MAX_NOTIFICATIONS) {
-    ui.notificationList.lastElementChild.remove();
-  }
-  updateCounts();
-}
-
-function markRead(li) {
-  if (li.dataset.unread !== "true") return;
-  li.dataset.unread = "false";
-  li.classList.remove("unread");
-  li.removeAttribute("title");
-  updateCounts();
-}
-
-function markAllRead() {
-  for (const li of ui.notificationList.querySelectorAll(".note.unread")) {
-    li.dataset.unread = "false";
-    li.classList.remove("unread");
-    li.removeAttribute("title");
-  }
-  updateCounts();
-}
-
-function clearNotifications() {
-  clearChildren(ui.notificationList);
-  updateCounts();
-}
-
-function updateCounts() {
-  const total = ui.notificationList.children.length;
-  const unread = ui.notificationList.querySelectorAll(".note.unread").length;
-  ui.unreadCount.textContent = String(unread);
-  ui.unreadCount.dataset.count = String(unread);
-  ui.unreadCount.title = `${unread} unread`;
-  ui.notificationCount.textContent = String(total);
-  show(ui.notificationEmpty, total === 0);
-  document.title = unread ? `(${unread}) ${state.baseTitle}` : state.baseTitle;
-}
-
-// ---------------------------------------------------------------------------
-// Publishing
-
-function parseDataField() {
-  const text = ui.publishData.value.trim();
-  if (!text) return { ok: true, present: false };
-  try {
-    return { ok: true, present: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, error: err };
-  }
-}
-
-function showDataError(err) {
-  setMessage(ui.dataError, h("strong", {}, "Data is not valid JSON: "), errorText(err));
-  ui.publishData.setAttribute("aria-invalid", "true");
-}
-
-function clearDataError() {
-  hideMessage(ui.dataError);
-  ui.publishData.removeAttribute("aria-invalid");
-}
-
-function publishUrl() {
-  return new URL("api/v1/notifications", document.baseURI).href;
-}
-
-function buildCurl(json, apiKey) {
-  return [
-    `curl -i -X POST ${shellQuote(publishUrl())} \\`,
-    `  -H ${shellQuote(`X-Api-Key: ${apiKey || "<api-key>"}`)} \\`,
-    `  -H 'Content-Type: application/json' \\`,
-    `  -d ${shellQuote(json)}`,
-  ].join("\n");
-}
-
-function updateCurlPreviewState() {
-  ui.copyCurl.disabled = !state.lastCurl;
+function renderTarget() {
+  const target = ui.publishTarget.value;
+  ui.publishToField.hidden = target !== "users" && target !== "topic";
+  ui.publishToLabel.firstChild.textContent = target === "topic" ? "Topic " : "Users ";
 }
 
 async function publish(event) {
   event.preventDefault();
   hideMessage(ui.publishResult);
   hideMessage(ui.publishError);
-
-  const data = parseDataField();
-  if (!data.ok) {
-    showDataError(data.error);
-    ui.publishData.focus();
-    return;
-  }
-  clearDataError();
-
   const body = { type: ui.publishType.value.trim() };
-  const users = splitList(ui.publishUsers.value);
-  const topics = splitList(ui.publishTopics.value);
-  if (users.length) body.users = users;
-  if (topics.length) body.topics = topics;
-  if (ui.publishBroadcast.checked) body.broadcast = true;
-  if (data.present) body.data = data.value;
-
-  const json = JSON.stringify(body);
-  const apiKey = ui.apiKey.value.trim();
-  state.lastCurl = buildCurl(json, apiKey);
-  ui.curlSnippet.textContent = state.lastCurl;
-  updateCurlPreviewState();
-
-  setBusy(ui.publish, true);
-  try {
-    const response = await fetch("api/v1/notifications", {
-      method: "POST",
-      headers: {
-        "X-Api-Key": apiKey,
-        "Content-Type": "application/json",
-        Accept: "application/json, application/problem+json",
-      },
-      body: json,
-      cache: "no-store",
-    });
-    const result = await readBody(response);
-    if (response.ok) {
-      const r = result.json || {};
-      const id = r.id == null ? "" : String(r.id);
-      ui.publishResult.dataset.id = id;
-      setMessage(ui.publishResult,
-        h("strong", {}, `${response.status} Accepted`), " — id ",
-        h("code", { "data-testid": "publish-id" }, id || "(none)"),
-        r.createdAt ? ` at ${formatTime(r.createdAt)}` : "");
-    } else {
-      const hint = response.status === 401 ? "Check the API key (X-Api-Key)." : undefined;
-      ui.publishError.dataset.status = String(response.status);
-      setMessage(ui.publishError, ...problemNodes(response, result, hint));
+  const dataText = ui.publishData.value.trim();
+  if (dataText) {
+    try {
+      body.data = JSON.parse(dataText);
+    } catch (error) {
+      showMessage(ui.publishError, `Data is not valid JSON: ${error.message}`);
+      return;
     }
-  } catch (err) {
-    ui.publishError.dataset.status = "0";
-    setMessage(ui.publishError, h("strong", {}, "Network error: "), errorText(err));
-  } finally {
-    setBusy(ui.publish, false);
   }
-}
-
-function formatData() {
-  const data = parseDataField();
-  if (!data.ok) {
-    showDataError(data.error);
-    return;
-  }
-  clearDataError();
-  if (data.present) ui.publishData.value = JSON.stringify(data.value, null, 2);
-}
-
-async function copyCurl() {
-  if (!state.lastCurl) return;
-  const original = ui.copyCurl.textContent;
+  const target = ui.publishTarget.value;
+  if (target === "me") body.users = [ui.userInput.value.trim()];
+  else if (target === "users") body.users = splitList(ui.publishTo.value);
+  else if (target === "topic") body.topics = splitList(ui.publishTo.value);
+  else body.broadcast = true;
+  ui.publish.disabled = true;
   try {
-    await navigator.clipboard.writeText(state.lastCurl);
-    ui.copyCurl.textContent = "Copied";
-  } catch {
-    // Clipboard API unavailable (e.g. plain http on another host): select the text instead.
-    const range = document.createRange();
-    range.selectNodeContents(ui.curlSnippet);
-    const selection = window.getSelection();
-    selection.removeAllRanges();
-    selection.addRange(range);
-    ui.copyCurl.textContent = "Selected — press Ctrl+C";
+    const accepted = await fetchJson("demo/publish", body);
+    showMessage(ui.publishResult, `Accepted: ${accepted.id}`, { id: accepted.id });
+  } catch (error) {
+    showMessage(ui.publishError, error.message, { status: String(error.status ?? 0) });
+  } finally {
+    ui.publish.disabled = false;
   }
-  setTimeout(() => { ui.copyCurl.textContent = original; }, 1500);
+}
+
+// ---------------------------------------------------------------------------
+// Notifications
+
+function renderNotification(notification, { read = false } = {}) {
+  const key = `${notification.stream}#${notification.epoch}#${notification.offset}`;
+  if (rendered.has(key)) return;
+  rendered.add(key);
+  const li = ui.notificationTemplate.content.firstElementChild.cloneNode(true);
+  li.dataset.id = notification.id;
+  li.dataset.stream = notification.stream;
+  li.dataset.offset = String(notification.offset);
+  if (read) li.classList.remove("unread");
+  li.querySelector("[data-testid=notification-type]").textContent = notification.type;
+  const badge = li.querySelector("[data-testid=notification-stream]");
+  badge.textContent = `${notification.stream} #${notification.offset}`;
+  badge.dataset.kind = notification.broadcast ? "broadcast" : notification.topic !== undefined ? "topic" : "user";
+  const time = li.querySelector("time");
+  time.dateTime = notification.createdAt.toISOString();
+  time.textContent = timeFormat.format(notification.createdAt);
+  const data = li.querySelector("[data-testid=notification-data]");
+  data.textContent = notification.data === null ? "no data" : JSON.stringify(notification.data, null, 2);
+  data.dataset.null = String(notification.data === null);
+  li.querySelector("[data-testid=notification-id]").textContent = notification.id;
+  li.addEventListener("click", () => {
+    li.classList.remove("unread");
+    renderUnread();
+  });
+  ui.notificationList.prepend(li);
+  while (ui.notificationList.children.length > MAX_NOTIFICATIONS) ui.notificationList.lastElementChild.remove();
+  renderUnread();
+}
+
+function renderUnread() {
+  const unread = ui.notificationList.querySelectorAll(".note.unread").length;
+  ui.unreadCount.textContent = String(unread);
+  ui.unreadCount.dataset.count = String(unread);
+  ui.notificationEmpty.hidden = ui.notificationList.children.length > 0;
+  document.title = `${unread > 0 ? `(${unread}) ` : ""}${client ? `${ui.currentUser.textContent} · ` : ""}${baseTitle}`;
 }
 
 // ---------------------------------------------------------------------------
 // Wiring
 
-function init() {
-  if (typeof signalR === "undefined") {
-    setMessage(ui.configError, h("strong", {}, "SignalR client failed to load "),
-      "(lib/signalr/signalr.min.js).");
-    ui.connect.disabled = true;
-    return;
-  }
-  ui.signalrVersion.textContent = signalR.VERSION || "";
+const query = new URLSearchParams(location.search);
+if (query.get("user")) ui.userInput.value = query.get("user");
+if (TRANSPORTS[query.get("transport")?.toLowerCase()]) ui.transportSelect.value = query.get("transport").toLowerCase();
+if (query.get("protocol")?.toLowerCase() === "messagepack") ui.protocolSelect.value = "messagepack";
 
-  ui.connectForm.addEventListener("submit", connect);
-  ui.disconnect.addEventListener("click", disconnect);
-  ui.subscribeForm.addEventListener("submit", subscribe);
-  ui.topicInput.addEventListener("input", () => ui.topicInput.removeAttribute("aria-invalid"));
-  ui.publishForm.addEventListener("submit", publish);
-  ui.formatData.addEventListener("click", formatData);
-  ui.publishData.addEventListener("input", () => {
-    if (ui.publishData.getAttribute("aria-invalid") === "true" && parseDataField().ok) clearDataError();
-  });
-  ui.publishUsers.addEventListener("input", () => { state.usersEdited = true; });
-  ui.userInput.addEventListener("input", () => {
-    if (!state.usersEdited) ui.publishUsers.value = ui.userInput.value.trim();
-  });
-  ui.copyCurl.addEventListener("click", copyCurl);
-  ui.markRead.addEventListener("click", markAllRead);
-  ui.clear.addEventListener("click", clearNotifications);
-  window.addEventListener("beforeunload", () => {
-    state.userStopped = true;
-    state.connection?.stop();
-  });
-
-  if (!state.usersEdited) ui.publishUsers.value = ui.userInput.value.trim();
-  setStatus("disconnected");
-  setTransport("");
-  renderTopicsEmpty();
-  updateCounts();
-  loadConfig();
-}
-
-init();
-
-// Handy in the browser console and for end-to-end tests.
-window.pushDemo = Object.freeze({
-  get connection() { return state.connection; },
-  get status() { return state.status; },
-  get transport() { return ui.transport.dataset.transport; },
-  get topics() { return [...state.topics.keys()]; },
-  addNotification,
+ui.signinForm.addEventListener("submit", signIn);
+ui.signout.addEventListener("click", signOut);
+ui.subscribeForm.addEventListener("submit", subscribe);
+ui.publishForm.addEventListener("submit", publish);
+ui.publishTarget.addEventListener("change", renderTarget);
+ui.markRead.addEventListener("click", () => {
+  for (const li of ui.notificationList.querySelectorAll(".note.unread")) li.classList.remove("unread");
+  renderUnread();
 });
+ui.clear.addEventListener("click", () => {
+  ui.notificationList.replaceChildren();
+  renderUnread();
+});
+renderTarget();
+document.body.dataset.ready = "true";
