@@ -29,8 +29,8 @@ internal sealed class StartupBanner(
             }
             if (environment.IsDevelopment())
             {
-                // Development only: the demo page and the README's curl examples use this key.
-                HostingLog.DevelopmentKey(logger, keys.Value.ApiKeys[0].Key, addresses.FirstOrDefault() ?? "");
+                // Development only: where the demo is, and which key the README's curl examples use.
+                HostingLog.DevelopmentKey(logger, keys.Value.ApiKeys[0].Name, addresses.FirstOrDefault() ?? "");
             }
         });
         return Task.CompletedTask;
