@@ -36,13 +36,13 @@ internal sealed class OriginPolicy
         }
         if (_sameOriginOnly)
         {
-            // The service's own pages. The scheme is not compared: behind a TLS-terminating proxy the
-            // node sees http while the page is https.
-            return requestHost is not null && string.Equals(Authority(scheme, host, port), requestHost, StringComparison.OrdinalIgnoreCase);
+            // The service's own pages, by host name only: behind a TLS-terminating proxy the node sees
+            // http while the page is https, and nginx's $host drops the port.
+            return requestHost is not null && string.Equals(host, HostName(requestHost), StringComparison.OrdinalIgnoreCase);
         }
         return _patterns.Any(p => p.Matches(scheme, host, port));
     }
 
-    private static string Authority(string scheme, string host, int port) =>
-        (scheme, port) is ("http", 80) or ("https", 443) ? host : $"{host}:{port}";
+    private static string HostName(string hostHeader) =>
+        Uri.TryCreate("http://" + hostHeader, UriKind.Absolute, out var uri) ? uri.IdnHost : hostHeader;
 }

@@ -93,6 +93,7 @@ internal static class PushSettings
         Check(LimitsOptions.SectionName, new LimitsOptionsValidator());
         Check(HistoryOptions.SectionName, new HistoryOptionsValidator());
         Check(DrainOptions.SectionName, new DrainOptionsValidator());
+        Check(PushOptions.SectionName, new PushService.Security.OriginOptionsValidator());
         return failures;
     }
 
