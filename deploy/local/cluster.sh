@@ -177,14 +177,15 @@ start_node() {
 }
 
 # deploy/nginx/pushservice.conf with its example upstream servers replaced by the nodes (keeping
-# the first one's parameters) and "listen 80" by the loopback port, as the tests render it
+# the first one's parameters), "listen 80" by the loopback port and the access log's path by
+# .cluster/nginx-access.log, as the tests render it
 # (tests/PushService.Tests/Cluster/LoadBalancer.cs).
 render_nginx() {
   local servers=() i
   for ((i = 1; i <= nodes; i++)); do
     servers+=("127.0.0.1:$((node_port + i - 1))")
   done
-  awk -v servers="${servers[*]}" -v port="$port" '
+  awk -v servers="${servers[*]}" -v port="$port" -v accesslog="$dir/nginx-access.log" '
     /^[ \t]*server[ \t]+[^ \t;]+:[0-9]+[^;]*;[ \t]*$/ {
       if (!done) {
         match($0, /^[ \t]*/); indent = substr($0, 1, RLENGTH)
@@ -196,6 +197,7 @@ render_nginx() {
       next
     }
     /^[ \t]*listen[ \t]+80;/ { sub(/listen[ \t]+80;/, "listen 127.0.0.1:" port ";") }
+    /^[ \t]*access_log[ \t]+/ { sub(/access_log[ \t]+[^ \t;]+/, "access_log " accesslog) }
     { print }' "$template" >"$dir/nginx/pushservice.conf"
   grep -q "listen 127.0.0.1:$port;" "$dir/nginx/pushservice.conf" \
     || die "$template has no 'listen 80;' line any more; update render_nginx"

@@ -23,6 +23,11 @@ public sealed class PushClientOptions
     /// before every connection attempt, including automatic reconnects, so it can refresh the token.
     /// The default is <see langword="null"/> (no token).
     /// </summary>
+    /// <remarks>
+    /// The service closes a connection when its token expires; the client then reconnects with a
+    /// token from this function and resumes, so nothing is lost. Return a token that is valid for a
+    /// while (refresh a cached one before it expires), or every connection lasts only moments.
+    /// </remarks>
     public Func<Task<string?>>? AccessTokenProvider { get; set; }
 
     /// <summary>

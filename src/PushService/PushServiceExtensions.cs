@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,7 @@ using PushService.Presence;
 using PushService.Publishing;
 using PushService.Protocol;
 using PushService.Redis;
+using PushService.Security;
 
 namespace PushService;
 
@@ -35,6 +37,7 @@ public static class PushServiceExtensions
         services.AddOpenApi();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, PublishJsonContext.Default));
         services.AddPushAuth();
+        builder.AddPushSecurity();
 
         services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.SectionName).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HistoryOptions>, HistoryOptionsValidator>());
@@ -106,6 +109,7 @@ public static class PushServiceExtensions
         app.UseStatusCodePages();
         app.UseMiddleware<QueryStringKeyGuard>();
         app.MapDemo();
+        app.UsePushOrigins();
         app.UseMiddleware<DrainingGate>();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -120,8 +124,11 @@ public static class PushServiceExtensions
         // MapHub, plus a connection middleware that counts deliveries; the hub's [Authorize] is
         // endpoint metadata that MapConnections does not read, so the policy is on the endpoint.
         var metrics = app.Services.GetRequiredService<PushMetrics>();
-        app.MapConnections(HubProtocolNames.HubPath, connections => connections.UseDeliveryCounter(metrics).UseHub<NotificationHub>())
-            .RequireAuthorization(AuthPolicies.Subscriber);
+        // A connection ends when its token expires; clients reconnect with a fresh one and resume.
+        var dispatcher = new HttpConnectionDispatcherOptions { CloseOnAuthenticationExpiration = true };
+        app.MapConnections(HubProtocolNames.HubPath, dispatcher, connections => connections.UseDeliveryCounter(metrics).UseHub<NotificationHub>())
+            .RequireAuthorization(AuthPolicies.Subscriber)
+            .RequireCors(SecurityServiceExtensions.HubCorsPolicy);
         return app;
     }
 

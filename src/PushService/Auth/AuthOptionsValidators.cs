@@ -82,10 +82,46 @@ internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
         {
             failures.Add($"Push:Jwt:SigningKey must be at least {MinSigningKeyBytes} bytes for HS256.");
         }
-        if (hasAuthority && (!Uri.TryCreate(options.Authority, UriKind.Absolute, out var authority) || authority.Scheme is not ("https" or "http")))
+        if (hasKey && hasAuthority)
         {
-            failures.Add("Push:Jwt:Authority must be an absolute http(s) URL.");
+            failures.Add("Push:Jwt:SigningKey and Push:Jwt:Authority are both set: configure one way of signing subscriber tokens.");
+        }
+        if (hasAuthority)
+        {
+            ValidateAuthority(options, failures);
+        }
+        else if (options.Algorithms.Any(a => a != "HS256"))
+        {
+            failures.Add("Push:Jwt:Algorithms applies to Push:Jwt:Authority; Push:Jwt:SigningKey tokens are always HS256.");
+        }
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > JwtOptions.MaxClockSkew)
+        {
+            failures.Add($"Push:Jwt:ClockSkew must be between 00:00:00 and {JwtOptions.MaxClockSkew:c}.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateAuthority(JwtOptions options, List<string> failures)
+    {
+        // Metadata and keys over plain http could be swapped by anyone on the path: only a loopback
+        // authority (a local identity provider, the tests) may use http.
+        if (!Uri.TryCreate(options.Authority, UriKind.Absolute, out var authority)
+            || !(authority.Scheme == Uri.UriSchemeHttps || (authority.Scheme == Uri.UriSchemeHttp && authority.IsLoopback)))
+        {
+            failures.Add("Push:Jwt:Authority must be an absolute https URL (http only on loopback).");
+        }
+        // An identity provider signs tokens for many APIs: without an audience, a token issued for any
+        // of them would open this one.
+        if (options.Audience.Length == 0)
+        {
+            failures.Add("Push:Jwt:Audience is required with Push:Jwt:Authority.");
+        }
+        foreach (var algorithm in options.Algorithms)
+        {
+            if (!JwtOptions.AsymmetricAlgorithms.Contains(algorithm, StringComparer.Ordinal))
+            {
+                failures.Add($"Push:Jwt:Algorithms: '{algorithm}' is not allowed; use {string.Join(", ", JwtOptions.AsymmetricAlgorithms)}.");
+            }
+        }
     }
 }

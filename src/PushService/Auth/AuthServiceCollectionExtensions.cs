@@ -68,13 +68,15 @@ internal static class AuthServiceCollectionExtensions
         bearer.TokenValidationParameters = new TokenValidationParameters
         {
             NameClaimType = AuthPolicies.SubjectClaim,
-            ValidateIssuer = jwt.Issuer.Length > 0,
-            ValidIssuer = jwt.Issuer,
+            // With an authority, an unset issuer is taken from its discovery document (still checked).
+            ValidateIssuer = jwt.Issuer.Length > 0 || jwt.Authority.Length > 0,
+            ValidIssuer = jwt.Issuer.Length > 0 ? jwt.Issuer : null,
             ValidateAudience = jwt.Audience.Length > 0,
             ValidAudience = jwt.Audience,
             ValidateLifetime = true,
             RequireExpirationTime = true,
-            ClockSkew = TimeSpan.FromSeconds(30),
+            RequireSignedTokens = true,
+            ClockSkew = jwt.ClockSkew,
         };
         if (jwt.SigningKey.Length > 0)
         {
@@ -84,7 +86,9 @@ internal static class AuthServiceCollectionExtensions
         if (jwt.Authority.Length > 0)
         {
             bearer.Authority = jwt.Authority;
-            bearer.RequireHttpsMetadata = jwt.Authority.StartsWith("https:", StringComparison.OrdinalIgnoreCase);
+            // The validator allows http only for a loopback authority (tests, a local provider).
+            bearer.RequireHttpsMetadata = !jwt.Authority.StartsWith("http:", StringComparison.OrdinalIgnoreCase);
+            bearer.TokenValidationParameters.ValidAlgorithms = [.. jwt.EffectiveAlgorithms];
         }
         bearer.Events = new JwtBearerEvents
         {
@@ -96,6 +100,15 @@ internal static class AuthServiceCollectionExtensions
                 if (!string.IsNullOrEmpty(token) && context.HttpContext.Request.Path.StartsWithSegments(HubProtocolNames.HubPath))
                 {
                     context.Token = token;
+                }
+                return Task.CompletedTask;
+            },
+            // The user id is the subject: a token without one is not a subscriber's (401, not 403).
+            OnTokenValidated = context =>
+            {
+                if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst(AuthPolicies.SubjectClaim)?.Value))
+                {
+                    context.Fail("The token has no 'sub' claim.");
                 }
                 return Task.CompletedTask;
             },

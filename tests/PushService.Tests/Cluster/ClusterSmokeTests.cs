@@ -84,11 +84,12 @@ public sealed class ClusterSmokeTests(ITestOutputHelper output) : ClusterScenari
     {
         var template = await File.ReadAllTextAsync(LoadBalancer.TemplatePath);
 
-        var rendered = LoadBalancer.Render(template, ["127.0.0.1:5001", "127.0.0.1:5002"], 8080);
+        var rendered = LoadBalancer.Render(template, ["127.0.0.1:5001", "127.0.0.1:5002"], 8080, "/tmp/push-test/access.log");
 
         Assert.Contains("    server 127.0.0.1:5001 max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:5002 max_fails=1 fail_timeout=5s;\n", rendered, StringComparison.Ordinal);
         Assert.DoesNotContain("10.0.0.1", rendered, StringComparison.Ordinal);
         Assert.Contains("listen 127.0.0.1:8080;", rendered, StringComparison.Ordinal);
+        Assert.Contains("access_log /tmp/push-test/access.log push_paths;", rendered, StringComparison.Ordinal);
         Assert.Contains("hash $push_affinity consistent;", rendered, StringComparison.Ordinal);
         Assert.DoesNotContain("ip_hash", rendered.Split('\n').Where(l => !l.TrimStart().StartsWith('#')), StringComparer.Ordinal);
     }

@@ -68,7 +68,7 @@ public sealed partial class LoadBalancer : IAsyncDisposable
             var balancer = new LoadBalancer(directory, FreePort.Next());
             try
             {
-                await File.WriteAllTextAsync(Path.Combine(directory, "pushservice.conf"), Render(template, nodes.Select(n => n.Address), balancer.Port));
+                await File.WriteAllTextAsync(Path.Combine(directory, "pushservice.conf"), Render(template, nodes.Select(n => n.Address), balancer.Port, balancer.AccessLogPath));
                 await File.WriteAllTextAsync(Path.Combine(directory, "nginx.conf"), balancer.MainConfig());
                 await balancer.StartProcessAsync(binary);
                 return balancer;
@@ -82,9 +82,9 @@ public sealed partial class LoadBalancer : IAsyncDisposable
 
     /// <summary>
     /// The operator's config with the example upstream servers replaced by <paramref name="upstreams"/>
-    /// (keeping their parameters) and <c>listen 80</c> by the loopback port.
+    /// (keeping their parameters), <c>listen 80</c> by the loopback port and the access log's path by <paramref name="accessLog"/>.
     /// </summary>
-    public static string Render(string template, IEnumerable<string> upstreams, int port)
+    public static string Render(string template, IEnumerable<string> upstreams, int port, string accessLog)
     {
         var servers = UpstreamServer().Matches(template);
         if (servers.Count == 0 || !ListenDirective().IsMatch(template))
@@ -98,7 +98,8 @@ public sealed partial class LoadBalancer : IAsyncDisposable
         rendered.Append(template, 0, servers[0].Index).Append(lines);
         var end = servers[^1].Index + servers[^1].Length;
         rendered.Append(template, end, template.Length - end);
-        return ListenDirective().Replace(rendered.ToString(), $"${{indent}}listen 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)};", 1);
+        var listening = ListenDirective().Replace(rendered.ToString(), $"${{indent}}listen 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)};", 1);
+        return AccessLogDirective().Replace(listening, $"${{start}}{accessLog}${{format}}");
     }
 
     /// <summary>
@@ -283,6 +284,9 @@ public sealed partial class LoadBalancer : IAsyncDisposable
 
     [GeneratedRegex(@"^(?<indent>[ \t]*)listen[ \t]+80;", RegexOptions.Multiline)]
     private static partial Regex ListenDirective();
+
+    [GeneratedRegex(@"^(?<start>[ \t]*access_log[ \t]+)[^\s;]+(?<format>[^;\n]*;)", RegexOptions.Multiline)]
+    private static partial Regex AccessLogDirective();
 
     [GeneratedRegex(@"start worker process (?<pid>\d+)")]
     private static partial Regex WorkerStarted();
