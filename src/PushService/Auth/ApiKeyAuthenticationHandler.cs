@@ -26,7 +26,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var name = keys.Find(values[0]!);
         if (name is null)
         {
-            SecurityLog.UnknownKey(Logger);
+            ApiKeyLog.UnknownKey(Logger);
             return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
         }
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, name)], Scheme.Name);

@@ -20,10 +20,8 @@ internal static class AuthServiceCollectionExtensions
         services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<QueryStringKeyGuard>();
         // The host's request lines carry the query string, where a careless client may have put
-        // its key (the guard refuses it, but only after the line is written): keep them out of
-        // every log, whatever the configured levels. Headers are not logged by ASP.NET.
-        services.PostConfigure<LoggerFilterOptions>(filters => filters.Rules.Add(
-            new LoggerFilterRule(providerName: null, categoryName: "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, filter: null)));
+        // its key (the guard refuses it, but only after the line is written): the scrubbing logger
+        // factory (Security/) redacts those parameters. Headers are not logged by ASP.NET.
 
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(AuthPolicies.ApiKeyScheme, configureOptions: null)

@@ -15,7 +15,7 @@ internal static class KeyScopeFilter
             {
                 return await next(context);
             }
-            SecurityLog.ReadOutOfScope(http.RequestServices.GetRequiredService<ILogger<KeyScope>>(), scope.Name, action);
+            ApiKeyLog.ReadOutOfScope(http.RequestServices.GetRequiredService<ILogger<KeyScope>>(), scope.Name, action);
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status403Forbidden,
                 title: "Not allowed for this key",

@@ -13,7 +13,7 @@ internal sealed class QueryStringKeyGuard(IProblemDetailsService problems, ILogg
     {
         if (context.Request.Path.StartsWithSegments("/api") && FindKeyParameter(context.Request.Query) is { } parameter)
         {
-            SecurityLog.QueryStringKeyRefused(logger, context.Request.Path, parameter);
+            ApiKeyLog.QueryStringKeyRefused(logger, context.Request.Path, parameter);
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             await problems.WriteAsync(new ProblemDetailsContext
             {

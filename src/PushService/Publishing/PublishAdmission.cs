@@ -24,7 +24,7 @@ internal sealed class PublishAdmission(ApiKeyRing keys, PublishRateLimiter limit
         if (errors.Any)
         {
             var problem = Problems.OutOfScope(scope.Name, errors);
-            SecurityLog.PublishOutOfScope(logger, scope.Name, string.Join(", ", errors.ToDictionary().Keys));
+            ApiKeyLog.PublishOutOfScope(logger, scope.Name, string.Join(", ", errors.ToDictionary().Keys));
             metrics.Published("forbidden", requests.Count);
             return problem;
         }

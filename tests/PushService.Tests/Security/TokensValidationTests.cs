@@ -64,8 +64,8 @@ public sealed class TokensValidationTests
         await using var node = await PushNode.StartAsync(Settings(), configure: logs.AddTo);
 
         Assert.Equal(HttpStatusCode.OK, await NegotiateAsync(node, Token(d => { d.Issuer = "anyone"; d.Audience = "anything"; })));
-        Assert.Contains(logs.Entries, e => e.EventId.Id == 1650 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
-        Assert.Contains(logs.Entries, e => e.EventId.Id == 1651 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 1660 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Contains(logs.Entries, e => e.EventId.Id == 1661 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
     }
 
     [Fact]

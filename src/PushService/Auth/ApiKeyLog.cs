@@ -1,10 +1,10 @@
 namespace PushService.Auth;
 
 /// <summary>
-/// Publisher-key log events, ids 1650–1699. They name a key by its configured name, never by
+/// Publisher-key log events, ids 1650–1659. They name a key by its configured name, never by
 /// the key or anything derived from it.
 /// </summary>
-internal static partial class SecurityLog
+internal static partial class ApiKeyLog
 {
     [LoggerMessage(1650, LogLevel.Warning, "A request to {Path} carried an API key in its query string ({Parameter}) and was refused; treat that key as exposed.")]
     public static partial void QueryStringKeyRefused(ILogger logger, string path, string parameter);
