@@ -86,8 +86,12 @@ public static class PushServiceExtensions
         services.AddSingleton<PublishRequestValidator>();
         services.AddSingleton<Publisher>();
 
+        services.AddOptions<TopicsOptions>().BindConfiguration(TopicsOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TopicsOptions>, TopicsOptionsValidator>());
+        services.AddSingleton<TopicAccess>();
+        services.AddSingleton<HubRateLimitFilter>();
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
-        services.AddSignalR()
+        services.AddSignalR(hub => hub.AddFilter<HubRateLimitFilter>())
             .AddMessagePackProtocol()
             .AddPushRedisBackplane(push);
         services.AddOptions<HubOptions>().Configure<IOptions<LimitsOptions>>((hub, limits) => hub.MaximumReceiveMessageSize = limits.Value.MaxHubMessageBytes);
@@ -112,10 +116,23 @@ public static class PushServiceExtensions
         app.MapPublishEndpoints();
         app.MapHistoryEndpoints();
         app.MapPresenceEndpoints();
-        // MapHub, plus a connection middleware that counts deliveries; the hub's [Authorize] is
-        // endpoint metadata that MapConnections does not read, so the policy is on the endpoint.
+        // MapHub, plus connection middleware that counts deliveries and closes slow consumers (the
+        // guard wraps the counter, so writes it drops are not counted); the
+        // hub's [Authorize] is endpoint metadata that MapConnections does not read, so the policy
+        // is on the endpoint.
         var metrics = app.Services.GetRequiredService<PushMetrics>();
-        app.MapConnections(HubProtocolNames.HubPath, connections => connections.UseDeliveryCounter(metrics).UseHub<NotificationHub>())
+        var limits = app.Services.GetRequiredService<IOptions<LimitsOptions>>().Value;
+        var transport = new Microsoft.AspNetCore.Http.Connections.HttpConnectionDispatcherOptions
+        {
+            TransportMaxBufferSize = limits.MaxConnectionBufferBytes,
+            // The whole largest message must fit, or reading it would wait for itself.
+            ApplicationMaxBufferSize = Math.Max(64 * 1024, 2 * limits.MaxHubMessageBytes),
+        };
+        var slowConsumers = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowConsumerGuard).FullName!);
+        app.MapConnections(HubProtocolNames.HubPath, transport, connections => connections
+                .UseDeliveryCounter(metrics)
+                .UseSlowConsumerGuard(metrics, slowConsumers, limits.MaxConnectionBufferBytes)
+                .UseHub<NotificationHub>())
             .RequireAuthorization(AuthPolicies.Subscriber);
         return app;
     }
