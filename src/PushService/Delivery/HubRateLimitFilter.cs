@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using PushService.Configuration;
@@ -27,7 +28,16 @@ internal sealed class HubRateLimitFilter(IOptions<LimitsOptions> limits, TimePro
             if (closing)
             {
                 LimitsLog.RateLimitAbuse(logger, context.ConnectionId, context.UserIdentifier);
-                context.Abort();
+                // A requested close still sends this invocation's error first, then a close message;
+                // Abort() would cut both off and leave the client guessing.
+                if (context.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
+                {
+                    lifetime.RequestClose();
+                }
+                else
+                {
+                    context.Abort();
+                }
             }
             throw HubErrors.RateLimited(limits.Value.HubInvocationsPerSecond, closing);
         }
