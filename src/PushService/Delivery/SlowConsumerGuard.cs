@@ -12,7 +12,8 @@ namespace PushService.Delivery;
 /// (<c>Push:Limits:MaxConnectionBufferBytes</c>) is unsent. This middleware wraps the transport's
 /// writer: the first flush that cannot complete aborts the connection and reports success, so
 /// the fan-out moves on; later writes to it are dropped. The client reconnects and resumes from
-/// history, so it loses nothing either.
+/// history, so it loses nothing either. A single send stuck with the buffer not yet full is
+/// SignalR's own concern: its transport send timeout (10 s) closes that connection.
 /// </summary>
 internal static class SlowConsumerGuard
 {
