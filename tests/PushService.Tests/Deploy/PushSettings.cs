@@ -30,6 +30,7 @@ internal static class PushSettings
         (typeof(HistoryOptions), HistoryOptions.SectionName),
         (typeof(DrainOptions), DrainOptions.SectionName),
         (typeof(PresenceOptions), PresenceOptions.SectionName),
+        (typeof(TopicsOptions), TopicsOptions.SectionName),
     ];
 
     /// <summary>Setting key to the type its value is converted to.</summary>
@@ -92,6 +93,7 @@ internal static class PushSettings
         Check(LimitsOptions.SectionName, new LimitsOptionsValidator());
         Check(HistoryOptions.SectionName, new HistoryOptionsValidator());
         Check(DrainOptions.SectionName, new DrainOptionsValidator());
+        Check(TopicsOptions.SectionName, new TopicsOptionsValidator());
         return failures;
     }
 
