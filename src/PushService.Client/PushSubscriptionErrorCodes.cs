@@ -29,6 +29,12 @@ public static class PushSubscriptionErrorCodes
     /// </summary>
     public const string Unavailable = HubErrorCodes.Unavailable;
 
+    /// <summary>
+    /// The connection made hub calls faster than the service allows (<c>Push:Limits:HubInvocationsPerSecond</c>).
+    /// Retry after a short wait; a connection that keeps going far over the limit is closed.
+    /// </summary>
+    public const string RateLimited = HubErrorCodes.RateLimited;
+
     /// <summary>The service's error carried no recognisable code.</summary>
     public const string Unknown = "unknown";
 }

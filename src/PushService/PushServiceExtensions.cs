@@ -93,8 +93,12 @@ public static class PushServiceExtensions
         services.AddSingleton<PublishRateLimiter>();
         services.AddSingleton<PublishAdmission>();
 
+        services.AddOptions<TopicsOptions>().BindConfiguration(TopicsOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TopicsOptions>, TopicsOptionsValidator>());
+        services.AddSingleton<TopicAccess>();
+        services.AddSingleton<HubRateLimitFilter>();
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
-        services.AddSignalR()
+        services.AddSignalR(hub => hub.AddFilter<HubRateLimitFilter>())
             .AddMessagePackProtocol()
             .AddPushRedisBackplane(push);
         services.AddOptions<HubOptions>().Configure<IOptions<LimitsOptions>>((hub, limits) => hub.MaximumReceiveMessageSize = limits.Value.MaxHubMessageBytes);
@@ -121,12 +125,25 @@ public static class PushServiceExtensions
         app.MapPublishEndpoints();
         app.MapHistoryEndpoints();
         app.MapPresenceEndpoints();
-        // MapHub, plus a connection middleware that counts deliveries; the hub's [Authorize] is
-        // endpoint metadata that MapConnections does not read, so the policy is on the endpoint.
+        // MapHub, plus connection middleware that counts deliveries and closes slow consumers (the
+        // guard wraps the counter, so writes it drops are not counted); the
+        // hub's [Authorize] is endpoint metadata that MapConnections does not read, so the policy
+        // is on the endpoint.
         var metrics = app.Services.GetRequiredService<PushMetrics>();
-        // A connection ends when its token expires; clients reconnect with a fresh one and resume.
-        var dispatcher = new HttpConnectionDispatcherOptions { CloseOnAuthenticationExpiration = true };
-        app.MapConnections(HubProtocolNames.HubPath, dispatcher, connections => connections.UseDeliveryCounter(metrics).UseHub<NotificationHub>())
+        var limits = app.Services.GetRequiredService<IOptions<LimitsOptions>>().Value;
+        var transport = new HttpConnectionDispatcherOptions
+        {
+            // A connection ends when its token expires; clients reconnect with a fresh one and resume.
+            CloseOnAuthenticationExpiration = true,
+            TransportMaxBufferSize = limits.MaxConnectionBufferBytes,
+            // The whole largest message must fit, or reading it would wait for itself.
+            ApplicationMaxBufferSize = Math.Max(64 * 1024, 2 * limits.MaxHubMessageBytes),
+        };
+        var slowConsumers = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowConsumerGuard).FullName!);
+        app.MapConnections(HubProtocolNames.HubPath, transport, connections => connections
+                .UseDeliveryCounter(metrics)
+                .UseSlowConsumerGuard(metrics, slowConsumers, limits.MaxConnectionBufferBytes)
+                .UseHub<NotificationHub>())
             .RequireAuthorization(AuthPolicies.Subscriber)
             .RequireCors(SecurityServiceExtensions.HubCorsPolicy);
         return app;

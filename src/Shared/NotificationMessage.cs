@@ -62,4 +62,5 @@ internal static class HubErrorCodes
     public const string Forbidden = "forbidden";
     public const string LimitExceeded = "limit_exceeded";
     public const string Unavailable = "unavailable";
+    public const string RateLimited = "rate_limited";
 }

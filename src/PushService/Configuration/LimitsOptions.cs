@@ -23,6 +23,24 @@ public sealed class LimitsOptions
     /// <summary>Most topics one hub connection may subscribe to. Default 100.</summary>
     public int MaxSubscriptionsPerConnection { get; set; } = 100;
 
-    /// <summary>Largest message a hub client may send, in bytes. Default 32 KiB.</summary>
+    /// <summary>Largest message a hub client may send, in bytes; a larger one closes the connection. Default 32 KiB.</summary>
     public long MaxHubMessageBytes { get; set; } = 32 * 1024;
+
+    /// <summary>
+    /// Most hub connections one user (token <c>sub</c>) may hold; with Redis counted across the
+    /// cluster through presence. Default 100.
+    /// </summary>
+    public int MaxConnectionsPerUser { get; set; } = 100;
+
+    /// <summary>Hub invocations per second one connection may make on average (token bucket refill). Default 20.</summary>
+    public double HubInvocationsPerSecond { get; set; } = 20;
+
+    /// <summary>Hub invocations one connection may make at once after being idle (token bucket size). Default 40.</summary>
+    public int HubInvocationBurst { get; set; } = 40;
+
+    /// <summary>
+    /// Bytes the node buffers for one connection that the client has not read yet; a connection that
+    /// falls this far behind is closed so it cannot hold back anyone else. Default 1 MiB.
+    /// </summary>
+    public long MaxConnectionBufferBytes { get; set; } = 1024 * 1024;
 }

@@ -47,6 +47,17 @@ internal sealed class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
         Positive(options.MaxTopicsPerNotification, nameof(options.MaxTopicsPerNotification));
         Positive(options.MaxSubscriptionsPerConnection, nameof(options.MaxSubscriptionsPerConnection));
         Positive(options.MaxHubMessageBytes, nameof(options.MaxHubMessageBytes));
+        Positive(options.MaxConnectionsPerUser, nameof(options.MaxConnectionsPerUser));
+        Positive(options.HubInvocationBurst, nameof(options.HubInvocationBurst));
+        if (!(options.HubInvocationsPerSecond > 0) || double.IsInfinity(options.HubInvocationsPerSecond))
+        {
+            failures.Add($"Push:Limits:HubInvocationsPerSecond must be a number greater than 0 (got {options.HubInvocationsPerSecond}).");
+        }
+        // A connection must fit a few of the largest notifications, or every large one would close it.
+        if (options.MaxConnectionBufferBytes < 4L * options.MaxDataBytes)
+        {
+            failures.Add($"Push:Limits:MaxConnectionBufferBytes ({options.MaxConnectionBufferBytes}) must be at least 4 x Push:Limits:MaxDataBytes ({4L * options.MaxDataBytes}).");
+        }
         if (options.MaxDataBytes > options.MaxRequestBodyBytes)
         {
             failures.Add($"Push:Limits:MaxDataBytes ({options.MaxDataBytes}) must not exceed Push:Limits:MaxRequestBodyBytes ({options.MaxRequestBodyBytes}).");

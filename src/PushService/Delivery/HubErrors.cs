@@ -6,7 +6,8 @@ namespace PushService.Delivery;
 
 /// <summary>
 /// The closed set of errors a hub client can receive; the code before the colon tells the
-/// client what to do (docs/PROTOCOL.md §2). The connection stays open after each.
+/// client what to do (docs/PROTOCOL.md §2). The connection stays open after each, except where
+/// a limit closes it (too many connections, sustained rate-limit abuse).
 /// </summary>
 internal static class HubErrors
 {
@@ -15,6 +16,7 @@ internal static class HubErrors
     public const string LimitExceededCode = HubErrorCodes.LimitExceeded;
     public const string InvalidStreamCode = HubErrorCodes.InvalidStream;
     public const string UnavailableCode = HubErrorCodes.Unavailable;
+    public const string RateLimitedCode = HubErrorCodes.RateLimited;
 
     public static HubException InvalidTopic() =>
         new($"{InvalidTopicCode}: A topic name must be {NameRules.TopicRule}.");
@@ -24,6 +26,13 @@ internal static class HubErrors
 
     public static HubException TooManySubscriptions(int limit) =>
         new($"{LimitExceededCode}: A connection may subscribe to at most {limit} topics; unsubscribe from one first.");
+
+    public static HubException TooManyConnections(int limit) =>
+        new($"{LimitExceededCode}: This user already has {limit} connections, the most allowed; close one first.");
+
+    public static HubException RateLimited(double perSecond, bool closing) =>
+        new($"{RateLimitedCode}: Too many calls on this connection (at most {perSecond:0.##} per second); " +
+            (closing ? "the connection is being closed." : "slow down and retry shortly."));
 
     public static HubException InvalidStream(string why) =>
         new($"{InvalidStreamCode}: {why}.");

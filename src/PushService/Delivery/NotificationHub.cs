@@ -23,6 +23,7 @@ internal sealed class NotificationHub(
     IPresenceStore presence,
     LocalConnections connections,
     PushMetrics metrics,
+    TopicAccess topics,
     IOptions<LimitsOptions> limits,
     ILogger<NotificationHub> logger) : Hub
 {
@@ -39,7 +40,48 @@ internal sealed class NotificationHub(
         {
             // Presence must not keep anyone from connecting; the next renewal records it.
             PresenceLog.RecordFailed(logger, ex);
+            return;
         }
+        await RefuseOverConnectionLimitAsync();
+    }
+
+    /// <summary>
+    /// Counts the user's connections after recording this one, so that with Redis the limit holds
+    /// across the cluster. Two connections racing for the last place may both be refused, never
+    /// both admitted. SignalR skips OnDisconnectedAsync after a refusal, so this one undoes itself.
+    /// </summary>
+    private async Task RefuseOverConnectionLimitAsync()
+    {
+        var max = limits.Value.MaxConnectionsPerUser;
+        int count;
+        try
+        {
+            count = (await presence.CountAsync([UserId], Context.ConnectionAborted))[0];
+        }
+        catch (StoreUnavailableException ex)
+        {
+            // Unknown count: let the connection in rather than refuse everyone during an outage.
+            PresenceLog.RecordFailed(logger, ex);
+            return;
+        }
+        if (count <= max)
+        {
+            return;
+        }
+        connections.Remove(Context);
+        try
+        {
+            await presence.RemoveAsync(UserId, Context.ConnectionId, CancellationToken.None);
+        }
+        catch (StoreUnavailableException ex)
+        {
+            PresenceLog.RecordFailed(logger, ex);
+        }
+        metrics.ConnectionRefused();
+        LimitsLog.TooManyConnections(logger, UserId, max);
+        // Thrown from OnConnectedAsync, a HubException's message reaches the client in the close
+        // message, and the close tells it not to reconnect.
+        throw HubErrors.TooManyConnections(max);
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
@@ -162,7 +204,7 @@ internal sealed class NotificationHub(
     private bool CanRead(Target target) => target switch
     {
         { User: { } user } => string.Equals(user, UserId, StringComparison.Ordinal),
-        { Topic: { } topic } => TopicPolicy.CanSubscribe(Context.User, topic),
+        { Topic: { } topic } => topics.CanSubscribe(Context.User, topic),
         _ => true,
     };
 
@@ -172,7 +214,7 @@ internal sealed class NotificationHub(
         {
             throw HubErrors.InvalidTopic();
         }
-        if (!TopicPolicy.CanSubscribe(Context.User, topic))
+        if (!topics.CanSubscribe(Context.User, topic))
         {
             DeliveryLog.SubscriptionRefused(logger, Context.UserIdentifier, topic);
             throw HubErrors.Forbidden(topic);

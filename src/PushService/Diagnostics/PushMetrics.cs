@@ -20,6 +20,9 @@ internal sealed class PushMetrics
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _storeErrors;
     private readonly UpDownCounter<long> _subscriptions;
+    private readonly Counter<long> _slowConsumers;
+    private readonly Counter<long> _rateLimited;
+    private readonly Counter<long> _connectionsRefused;
     private readonly Histogram<double> _publishDuration;
 
     public PushMetrics(IMeterFactory meters, DrainState drain, LocalConnections connections, IServiceProvider services)
@@ -45,6 +48,12 @@ internal sealed class PushMetrics
             "Failed reads or writes of the history or presence store (Redis).");
         _subscriptions = meter.CreateUpDownCounter<long>("push.subscriptions", "{subscription}",
             "Topic subscriptions held by connections on this node.");
+        _slowConsumers = meter.CreateCounter<long>("push.slow_consumers", "{connection}",
+            "Connections closed because their client stopped reading (Push:Limits:MaxConnectionBufferBytes unsent).");
+        _rateLimited = meter.CreateCounter<long>("push.rate_limited", "{invocation}",
+            "Hub invocations refused by Push:Limits:HubInvocationsPerSecond.");
+        _connectionsRefused = meter.CreateCounter<long>("push.connections.refused", "{connection}",
+            "Hub connections refused by Push:Limits:MaxConnectionsPerUser.");
         _publishDuration = meter.CreateHistogram<double>("push.publish.duration", "s",
             "From a publish being read to its notifications stored and handed to SignalR for sending.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
@@ -63,6 +72,12 @@ internal sealed class PushMetrics
     public void StoreError() => _storeErrors.Add(1);
 
     public void SubscriptionsChanged(int delta) => _subscriptions.Add(delta);
+
+    public void SlowConsumer() => _slowConsumers.Add(1);
+
+    public void RateLimited() => _rateLimited.Add(1);
+
+    public void ConnectionRefused() => _connectionsRefused.Add(1);
 
     public void PublishTook(TimeSpan elapsed) => _publishDuration.Record(elapsed.TotalSeconds);
 }

@@ -31,6 +31,7 @@ internal static class PushSettings
         (typeof(DrainOptions), DrainOptions.SectionName),
         (typeof(PresenceOptions), PresenceOptions.SectionName),
         (typeof(PushService.Security.OriginOptions), PushOptions.SectionName),
+        (typeof(TopicsOptions), TopicsOptions.SectionName),
     ];
 
     /// <summary>Setting key to the type its value is converted to.</summary>
@@ -94,6 +95,7 @@ internal static class PushSettings
         Check(HistoryOptions.SectionName, new HistoryOptionsValidator());
         Check(DrainOptions.SectionName, new DrainOptionsValidator());
         Check(PushOptions.SectionName, new PushService.Security.OriginOptionsValidator());
+        Check(TopicsOptions.SectionName, new TopicsOptionsValidator());
         return failures;
     }
 
