@@ -77,6 +77,25 @@ public sealed class RedisScaleOutTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TopicsThatDifferOnlyInCaseAreJoinedAndLeftSeparately()
+    {
+        // Topics are exact, but SignalR's Redis backplane tracks a connection's groups ignoring case.
+        await using var client = await OfficialClient.ConnectAsync(_nodes[0], TestTokens.For("nora", "news", "News"));
+        await client.SubscribeAsync("news");
+        await client.SubscribeAsync("News");
+        using var publisher = _nodes[1].CreatePublisherClient();
+
+        var upper = await publisher.PublishAsync(new { type = "t", topics = new[] { "News" } });
+        Assert.Equal("News", (await client.WaitForAsync(upper)).Topic);
+
+        await client.UnsubscribeAsync("News");
+        var upperAgain = await publisher.PublishAsync(new { type = "t", topics = new[] { "News" } });
+        var lower = await publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
+        Assert.Equal("news", (await client.WaitForAsync(lower)).Topic);
+        Assert.DoesNotContain(client.Received.Items, n => n.Id == upperAgain);
+    }
+
+    [Fact]
     public async Task PublishesFromEveryNodeReachAUserOnEveryNode()
     {
         var clients = new List<OfficialClient>();
