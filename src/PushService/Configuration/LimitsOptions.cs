@@ -35,8 +35,12 @@ public sealed class LimitsOptions
     /// <summary>Hub invocations per second one connection may make on average (token bucket refill). Default 20.</summary>
     public double HubInvocationsPerSecond { get; set; } = 20;
 
-    /// <summary>Hub invocations one connection may make at once after being idle (token bucket size). Default 40.</summary>
-    public int HubInvocationBurst { get; set; } = 40;
+    /// <summary>
+    /// Hub invocations one connection may make at once after being idle (token bucket size).
+    /// Default 120: an app may join all <see cref="MaxSubscriptionsPerConnection"/> topics right
+    /// after connecting, one call each, and still resume.
+    /// </summary>
+    public int HubInvocationBurst { get; set; } = 120;
 
     /// <summary>
     /// Bytes the node buffers for one connection that the client has not read yet; a connection that
