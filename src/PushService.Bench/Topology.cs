@@ -179,6 +179,9 @@ internal sealed class Topology : IAsyncDisposable
             start.Environment["Push__ApiKeys__0__Name"] = "bench";
             start.Environment["Push__ApiKeys__0__Key"] = ApiKey;
             start.Environment["Push__Jwt__SigningKey"] = SigningKey;
+            // The bench measures what a node can do, not the per-key limit that protects it.
+            start.Environment["Push__RateLimits__Publish__PermitsPerSecond"] = "10000000";
+            start.Environment["Push__RateLimits__Publish__Burst"] = "10000000";
             foreach (var (key, value) in extra)
             {
                 start.Environment[key] = value;

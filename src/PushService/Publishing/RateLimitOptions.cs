@@ -12,11 +12,11 @@ public sealed class RateLimitOptions
 {
     public const string SectionName = "Push:RateLimits:Publish";
 
-    /// <summary>Notifications per second one key may publish on one node. Default 1,000.</summary>
-    public int PermitsPerSecond { get; set; } = 1000;
+    /// <summary>Notifications per second one key may publish on one node. Default 10,000: about what one node can store, so it stops a runaway publisher without throttling a busy one.</summary>
+    public int PermitsPerSecond { get; set; } = 10_000;
 
-    /// <summary>Notifications one key may publish at once after being idle (the bucket's size). Default 2,000.</summary>
-    public int Burst { get; set; } = 2000;
+    /// <summary>Notifications one key may publish at once after being idle (the bucket's size). Default 20,000.</summary>
+    public int Burst { get; set; } = 20_000;
 }
 
 /// <summary>
