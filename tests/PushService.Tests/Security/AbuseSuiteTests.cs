@@ -93,7 +93,7 @@ public sealed class AbuseSuiteTests : IAsyncLifetime, IDisposable
         AssertNoSecretWasLogged();
     }
 
-    private static Dictionary<string, string?> Settings() => new(PushNode.DefaultSettings(prefix: "abuse" + Guid.NewGuid().ToString("N")[..6]))
+    private Dictionary<string, string?> Settings() => new(PushNode.DefaultSettings(_redis.ConnectionString, "abuse" + Guid.NewGuid().ToString("N")[..6]))
     {
         ["Push:Jwt:Issuer"] = Issuer,
         ["Push:Jwt:Audience"] = Audience,
