@@ -12,6 +12,14 @@ namespace PushService.Publishing;
 /// </summary>
 internal sealed class PublishRequestValidator(IOptions<LimitsOptions> limits)
 {
+    /// <summary>
+    /// How deep <c>data</c> may nest. The hub wraps it in up to six levels of its own (a Resume
+    /// answer), and JSON parsers — the .NET SignalR client's among them — stop at 64: deeper data
+    /// would be accepted here, then break the connection of every subscriber it reaches, and again
+    /// each time they resume.
+    /// </summary>
+    public const int MaxDataDepth = 32;
+
     private static readonly JsonElement NullData = JsonDocument.Parse("null").RootElement;
 
     public sealed class Errors
@@ -78,9 +86,21 @@ internal sealed class PublishRequestValidator(IOptions<LimitsOptions> limits)
         {
             errors.Add(prefix + "data", $"The data is {dataBytes} bytes; at most {options.MaxDataBytes} are allowed.", tooLarge: true);
         }
+        else if (DepthOf(data) > MaxDataDepth)
+        {
+            errors.Add(prefix + "data", $"The data is nested deeper than {MaxDataDepth} levels of arrays and objects.");
+        }
 
         return errors.Count > errorsBefore ? null : new Notification(request.Id, request.Type!, users, topics, broadcast, data);
     }
+
+    // The parser has already refused anything deeper than 64, so the recursion is shallow.
+    private static int DepthOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => 1 + value.EnumerateObject().Select(p => DepthOf(p.Value)).DefaultIfEmpty(0).Max(),
+        JsonValueKind.Array => 1 + value.EnumerateArray().Select(DepthOf).DefaultIfEmpty(0).Max(),
+        _ => 0,
+    };
 
     private static List<string> Distinct(List<string?>? values, string field, int max, Func<string?, bool> isValid, string rule, Errors errors)
     {

@@ -39,12 +39,10 @@ public sealed class PushNode : IAsyncDisposable
     };
 
     /// <param name="url">Where to listen; a free port when null (pass a stopped node's URL to restart it).</param>
-    /// <param name="logging">Adds logger providers (such as a <see cref="LogCapture"/>) to the node.</param>
-    /// <param name="configure">Runs after the service is added: extra log providers, Kestrel settings.</param>
-    public static async Task<PushNode> StartAsync(Dictionary<string, string?>? settings = null, string environment = "Production", Uri? url = null, Action<ILoggingBuilder>? logging = null, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="configure">Runs after the service is added: log providers (such as a <see cref="LogCapture"/>), Kestrel settings.</param>
+    public static async Task<PushNode> StartAsync(Dictionary<string, string?>? settings = null, string environment = "Production", Uri? url = null, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = CreateBuilder(settings ?? DefaultSettings(), environment);
-        logging?.Invoke(builder.Logging);
         configure?.Invoke(builder);
         if (url is not null)
         {

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
+using PushService.Protocol;
 using PushService.Tests.Infrastructure;
 
 namespace PushService.Tests.Publishing;
@@ -50,7 +52,11 @@ public sealed class PublishApiTests : SingleNodeTest
         { """{"type":"t","users":["alice"]""", "$" },
         { "not json", "$" },
         { "[]", "$" },
+        { """{"type":"t","users":["alice"],"data":""" + Nested(33) + "}", "data" },
     };
+
+    /// <summary>Arrays nested <paramref name="depth"/> deep around a number.</summary>
+    private static string Nested(int depth) => new string('[', depth) + "1" + new string(']', depth);
 
     [Theory]
     [MemberData(nameof(InvalidBodies))]
@@ -149,6 +155,22 @@ public sealed class PublishApiTests : SingleNodeTest
         // Refused outright, not merely unauthenticated: tests/Security/QueryStringKeyTests has the rest.
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task DataNestedToTheLimitReachesTheDotNetClientLiveAndOnResume()
+    {
+        // Deeper data used to be accepted and then broke the connection of each JSON subscriber it
+        // reached (its parser stops at 64 levels, the frame adds up to six), again on every resume.
+        var id = await Publisher.PublishAsync(JsonSerializer.Deserialize<JsonElement>("""{"type":"deep","users":["alice"],"data":""" + Nested(32) + "}"));
+        var live = await _subscriber.WaitForAsync(id);
+        Assert.Equal(Nested(32), live.Data.GetRawText());
+
+        var resumed = await _subscriber.Connection.InvokeAsync<ResumeResultMessage>(HubProtocolNames.Resume,
+            new[] { new StreamPositionMessage { Stream = live.Stream, Offset = live.Offset - 1, Epoch = live.Epoch } }).DefaultTimeout();
+        var replayed = resumed.Streams.Single(s => s.Stream == live.Stream).Notifications.Single();
+        Assert.Equal(Nested(32), replayed.Data.GetRawText());
+        Assert.Null(_subscriber.ClosedBecause);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace PushService.Tests.Security;
 /// </summary>
 public sealed class LogScrubbingTests : IAsyncLifetime, IDisposable
 {
-    private readonly LogRecorder _logs = new();
+    private readonly LogCapture _logs = new();
     private PushNode _node = null!;
 
     public async Task InitializeAsync() => _node = await PushNode.StartAsync(configure: _logs.AddTo);

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Claims;
-using System.Text;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.Extensions.Options;
 using PushService.Protocol;
@@ -19,26 +17,19 @@ public sealed class TokensValidationTests
     private const string Issuer = "https://login.example.test";
     private const string Audience = "push";
 
-    private static string Token(Action<SecurityTokenDescriptor>? change = null, string? algorithm = SecurityAlgorithms.HmacSha256, bool withSubject = true)
+    /// <summary>A token for this service's issuer and audience, as <paramref name="change"/> leaves it.</summary>
+    private static string Token(Action<SecurityTokenDescriptor>? change = null) => TestTokens.Build("tess", d =>
     {
-        var descriptor = new SecurityTokenDescriptor
-        {
-            Subject = new ClaimsIdentity(withSubject ? [new Claim("sub", "tess")] : [new Claim("name", "tess")]),
-            Issuer = Issuer,
-            Audience = Audience,
-            NotBefore = DateTime.UtcNow.AddMinutes(-1),
-            Expires = DateTime.UtcNow.AddHours(1),
-            SigningCredentials = algorithm is null ? null : new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(PushNode.SigningKey)), algorithm),
-        };
-        change?.Invoke(descriptor);
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
-    }
+        d.Issuer = Issuer;
+        d.Audience = Audience;
+        change?.Invoke(d);
+    });
 
     public static TheoryData<string, string> RefusedTokens => new()
     {
-        { "unsigned (alg none)", Token(algorithm: null) },
-        { "signed with another key", TestTokens.Create(new ClaimsIdentity([new Claim("sub", "tess")]), DateTime.UtcNow.AddHours(1), "another-key-0123456789-0123456789-0123456789") },
-        { "no sub", Token(withSubject: false) },
+        { "unsigned (alg none)", Token(TestTokens.WithoutSignature) },
+        { "signed with another key", Token(TestTokens.SignedWithAnotherKey) },
+        { "no sub", Token(TestTokens.WithoutSubject) },
         { "an empty sub", Token(d => d.Subject = new ClaimsIdentity([new Claim("sub", "")])) },
         { "expired a minute ago (beyond the 30 s skew)", Token(d => { d.NotBefore = DateTime.UtcNow.AddHours(-1); d.Expires = DateTime.UtcNow.AddMinutes(-1); }) },
         { "not valid for another five minutes", Token(d => d.NotBefore = DateTime.UtcNow.AddMinutes(5)) },
@@ -60,7 +51,7 @@ public sealed class TokensValidationTests
     [Fact]
     public async Task WithoutIssuerAndAudienceConfiguredAnyAreAcceptedAndAWarningIsLogged()
     {
-        using var logs = new LogRecorder();
+        using var logs = new LogCapture();
         await using var node = await PushNode.StartAsync(Settings(), configure: logs.AddTo);
 
         Assert.Equal(HttpStatusCode.OK, await NegotiateAsync(node, Token(d => { d.Issuer = "anyone"; d.Audience = "anything"; })));
@@ -147,7 +138,7 @@ public sealed class TokensValidationTests
             d.Issuer = issuer.Issuer;
             d.SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(publicBytes), SecurityAlgorithms.HmacSha256);
         })));
-        Assert.Equal(HttpStatusCode.Unauthorized, await NegotiateAsync(node, Token(d => d.Issuer = issuer.Issuer, algorithm: null)));
+        Assert.Equal(HttpStatusCode.Unauthorized, await NegotiateAsync(node, Token(d => { d.Issuer = issuer.Issuer; TestTokens.WithoutSignature(d); })));
     }
 
     [Fact]
