@@ -28,8 +28,8 @@ internal sealed class HubRateLimitFilter(IOptions<LimitsOptions> limits, TimePro
             if (closing)
             {
                 LimitsLog.RateLimitAbuse(logger, context.ConnectionId, context.UserIdentifier);
-                // A requested close still sends this invocation's error first, then a close message;
-                // Abort() would cut both off and leave the client guessing.
+                // A requested close ends with a close message, which Abort() would cut off. SignalR
+                // writes this invocation's error after the filter returns, so the close may overtake it.
                 if (context.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
                 {
                     lifetime.RequestClose();

@@ -81,8 +81,8 @@ public sealed class HubLimitsTests : SingleNodeTest
                 last = frame;
             }
         }
-        Assert.Equal(31, refusals);
-        Assert.Contains("being closed", last, StringComparison.Ordinal);
+        // The last refusal ("being closed") races the close it requests: it may be overtaken.
+        Assert.True(refusals == 30 || (refusals == 31 && last!.Contains("being closed", StringComparison.Ordinal)), $"{refusals} refusals, the last: {last}");
         Assert.NotEqual(WebSocketState.Open, raw.State);
         await AssertNodeServesAsync();
     }
