@@ -38,6 +38,10 @@ internal sealed class RedisConnection(IOptions<PushOptions> options, ILogger<Red
                 // Every channel on this connection — SignalR's backplane channels and ours — lives
                 // under the prefix, so services sharing one Redis never hear each other.
                 configuration.ChannelPrefix = RedisChannel.Literal(options.Value.RedisPrefix + ":");
+                // Socket I/O on the .NET thread pool rather than the client's dedicated threads: one
+                // thread hand-off less per command and per message, measured at 14–19 % less node
+                // CPU per publish (BENCHMARKS.md). Nothing on this node blocks pool threads.
+                configuration.SocketManager = SocketManager.ThreadPool;
                 _multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
                 RedisLog.Connecting(logger, configuration.EndPoints.Count);
             }
