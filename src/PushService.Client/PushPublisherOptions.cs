@@ -15,7 +15,6 @@ public sealed class PushPublisherOptions
     /// </summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Returns why the options are invalid, or <see langword="null"/> when they are valid.</summary>
     /// <summary>
     /// Gets or sets how many times a publish is retried after a 503 (the service could not store
     /// it), a 429 (the API key is over its rate limit; the wait is the service's <c>Retry-After</c>,
@@ -31,6 +30,7 @@ public sealed class PushPublisherOptions
     /// </summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Returns why the options are invalid, or <see langword="null"/> when they are valid.</summary>
     internal string? Validate()
     {
         if (MaxRetries is < 0 or > 10)
