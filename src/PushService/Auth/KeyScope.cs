@@ -19,6 +19,9 @@ internal sealed record KeyScope(
 {
     public static readonly KeyScope Nothing = new("", [], [], false, false, false, false);
 
+    /// <summary>Whether the key may publish every notification (the default): nothing to check per item.</summary>
+    public bool PublishesAnything => Types is null && Topics is null && Users && Broadcast;
+
     public static KeyScope From(ApiKey key) => new(key.Name, key.Types, key.Topics, key.Users, key.Broadcast, key.ReadHistory, key.ReadPresence);
 
     /// <summary>A name, or a prefix followed by one <c>*</c> at the end (<c>*</c> alone covers everything).</summary>
@@ -41,10 +44,7 @@ internal sealed record KeyScope(
         }
         foreach (var grant in grants)
         {
-            var matches = grant[^1] == '*'
-                ? value.AsSpan().StartsWith(grant.AsSpan(0, grant.Length - 1), StringComparison.Ordinal)
-                : string.Equals(grant, value, StringComparison.Ordinal);
-            if (matches)
+            if (TopicPolicy.Covers(grant, value))
             {
                 return true;
             }

@@ -24,7 +24,7 @@ internal static class TopicPolicy
         return false;
     }
 
-    /// <summary>Whether one grant (a name or a <c>prefix*</c> pattern) covers the topic. Case-sensitive.</summary>
+    /// <summary>Whether one grant (a name or a <c>prefix*</c> pattern) covers a topic — or, for key scopes, a type. Case-sensitive.</summary>
     public static bool Covers(string grant, string topic)
     {
         if (grant.Length > 0 && grant[^1] == '*')

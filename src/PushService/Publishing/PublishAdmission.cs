@@ -17,7 +17,7 @@ internal sealed class PublishAdmission(ApiKeyRing keys, PublishRateLimiter limit
     {
         var scope = keys.ScopeOf(http.User);
         var errors = new PublishRequestValidator.Errors();
-        for (var i = 0; i < requests.Count; i++)
+        for (var i = 0; !scope.PublishesAnything && i < requests.Count; i++)
         {
             scope.CheckPublish(requests[i]!, errors, batch ? $"[{i}]." : "");
         }
