@@ -81,7 +81,8 @@ internal sealed class BenchOptions
           --payload BYTES           extra bytes of data in each notification (0)
           --client raw|sdk          subscribers: minimal MessagePack WebSocket client (raw, default)
                                     or the SDK's PushClient (latency and fanout)
-          --bare                    fanout: against a bare SignalR broadcast server (no Redis, no history)
+          --bare                    fanout, connections: against a bare SignalR server (no Redis, no history,
+                                    no auth); --node-env applies to it too
           --http-connections K      ingress: keep-alive connections (8)
           --batch B                 ingress: notifications per batch request (100)
           --mode single|batch|both  ingress: which phases to run (both)
@@ -166,9 +167,9 @@ internal sealed class BenchOptions
         }
         Nodes ??= Scenario is "latency" or "fanout" ? 2 : 1;
         Subscribers ??= Scenario == "fanout" ? 500 : 100;
-        if (Bare && Scenario != "fanout")
+        if (Bare && Scenario is not ("fanout" or "connections"))
         {
-            throw new ArgumentException("--bare applies to the fanout scenario only.");
+            throw new ArgumentException("--bare applies to the fanout and connections scenarios only.");
         }
         if (Client == "sdk" && Scenario is not ("latency" or "fanout"))
         {

@@ -33,7 +33,7 @@ internal sealed class Topology : IAsyncDisposable
         {
             if (options.Bare)
             {
-                await topology.StartBareAsync(cancellationToken);
+                await topology.StartBareAsync(options.NodeEnvironment, cancellationToken);
             }
             else if (options.TopologyMode)
             {
@@ -225,13 +225,17 @@ internal sealed class Topology : IAsyncDisposable
         return false;
     }
 
-    private async Task StartBareAsync(CancellationToken cancellationToken)
+    private async Task StartBareAsync(List<KeyValuePair<string, string>> environment, CancellationToken cancellationToken)
     {
         IsBare = true;
         var url = new Uri($"http://127.0.0.1:{I(FreePort())}/");
         var start = ChildProcesses.Self("bare-server", ["--url", url.ToString()]);
         // The service runs with server GC (an ASP.NET Core default); so does its baseline.
         start.Environment["DOTNET_gcServer"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         var server = ChildProcesses.Start(start, "bare-server");
         _started.Add(server);
         if (!await WaitReadyAsync(url, server, cancellationToken, "ready"))

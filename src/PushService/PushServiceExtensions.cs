@@ -8,6 +8,7 @@ using PushService.Configuration;
 using PushService.Delivery;
 using PushService.Demo;
 using PushService.Diagnostics;
+using PushService.Fanout;
 using PushService.History;
 using PushService.Lifecycle;
 using PushService.Presence;
@@ -100,7 +101,8 @@ public static class PushServiceExtensions
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSignalR(hub => hub.AddFilter<HubRateLimitFilter>())
             .AddMessagePackProtocol()
-            .AddPushRedisBackplane(push);
+            .AddPushRedisBackplane(push)
+            .AddPushFanout(push);
         services.AddOptions<HubOptions>().Configure<IOptions<LimitsOptions>>((hub, limits) => hub.MaximumReceiveMessageSize = limits.Value.MaxHubMessageBytes);
 
         services.AddHostedService<StartupBanner>();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using PushService.Auth;
 using PushService.Configuration;
 using PushService.Diagnostics;
+using PushService.Fanout;
 using PushService.History;
 using PushService.Presence;
 using PushService.Protocol;
@@ -22,6 +23,7 @@ internal sealed class NotificationHub(
     IHistoryStore history,
     IPresenceStore presence,
     LocalConnections connections,
+    LocalAudience audience,
     PushMetrics metrics,
     TopicAccess topics,
     IOptions<LimitsOptions> limits,
@@ -104,13 +106,13 @@ internal sealed class NotificationHub(
     /// <summary>Joins the topic and answers its current position: everything after it will arrive.</summary>
     public async Task<StreamPositionMessage> Subscribe(string topic)
     {
-        await JoinAsync(topic);
+        Join(topic);
         var target = Target.ForTopic(topic);
         var position = await HubErrors.GuardAsync(() => history.GetPositionAsync(target.Stream, Context.ConnectionAborted));
         return new StreamPositionMessage { Stream = target.Stream, Offset = position.Offset, Epoch = position.Epoch };
     }
 
-    public async Task Unsubscribe(string topic)
+    public Task Unsubscribe(string topic)
     {
         if (!NameRules.IsValidTopic(topic))
         {
@@ -119,8 +121,9 @@ internal sealed class NotificationHub(
         if (ExistingSubscriptions()?.Remove(topic) == true)
         {
             metrics.SubscriptionsChanged(-1);
-            await Groups.RemoveFromGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
+            audience.Leave(Context.ConnectionId, topic);
         }
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -151,7 +154,7 @@ internal sealed class NotificationHub(
         foreach (var position in requested.Values)
         {
             // Joining comes before reading, so nothing published in between can fall through.
-            var (target, refusal) = await AdmitAsync(position);
+            var (target, refusal) = Admit(position);
             answers.Add(target is not null
                 ? streams.RecoverAsync(target, position.Offset, position.Epoch ?? "", Context.ConnectionAborted)
                 : Task.FromResult(new StreamRecoveryMessage { Stream = position.Stream, Error = refusal }));
@@ -176,7 +179,7 @@ internal sealed class NotificationHub(
     }
 
     /// <summary>Checks a Resume position and joins its topic; the error code instead when refused.</summary>
-    private async Task<(Target? Target, string? Refusal)> AdmitAsync(StreamPositionMessage position)
+    private (Target? Target, string? Refusal) Admit(StreamPositionMessage position)
     {
         var target = Target.Parse(position.Stream);
         if (target is null)
@@ -187,7 +190,7 @@ internal sealed class NotificationHub(
         {
             try
             {
-                await JoinAsync(topic);
+                Join(topic);
             }
             catch (HubException ex)
             {
@@ -208,7 +211,7 @@ internal sealed class NotificationHub(
         _ => true,
     };
 
-    private async Task JoinAsync(string topic)
+    private void Join(string topic)
     {
         if (!NameRules.IsValidTopic(topic))
         {
@@ -228,7 +231,9 @@ internal sealed class NotificationHub(
         {
             throw HubErrors.TooManySubscriptions(limits.Value.MaxSubscriptionsPerConnection);
         }
-        await Groups.AddToGroupAsync(Context.ConnectionId, StreamNames.TopicGroup(topic), Context.ConnectionAborted);
+        // Local and immediate: this node hears every topic already (Fanout/), so nothing published
+        // after this line can miss the connection.
+        audience.Join(Context.ConnectionId, topic);
         subscriptions.Add(topic);
         metrics.SubscriptionsChanged(1);
     }

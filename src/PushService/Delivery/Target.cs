@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.SignalR;
 using PushService.History;
 
 namespace PushService.Delivery;
@@ -34,11 +33,4 @@ internal sealed record Target(string Stream, string? User, string? Topic)
         }
         return null;
     }
-
-    public IClientProxy Clients(IHubClients clients) => this switch
-    {
-        { User: { } user } => clients.User(user),
-        { Topic: { } topic } => clients.Group(StreamNames.TopicGroup(topic)),
-        _ => clients.All,
-    };
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using PushService.Delivery;
 using PushService.Diagnostics;
+using PushService.Fanout;
 using PushService.History;
 using PushService.Lifecycle;
 using PushService.Protocol;
@@ -10,8 +11,8 @@ namespace PushService.Publishing;
 /// <summary>
 /// The one publish path, whatever the transport that asked. It stores each notification in every
 /// stream it addresses (one per user, per topic, or broadcast) and only then pushes it, so an
-/// accepted notification can always be replayed. Each push is serialised once per hub protocol by
-/// SignalR and, with Redis configured, is one PUBLISH that every node fans out to its connections.
+/// accepted notification can always be replayed. Each push is serialised once per hub protocol
+/// and, with Redis configured, is one PUBLISH that every node concerned fans out to its connections.
 /// </summary>
 /// <remarks>
 /// Appends are issued in request order without waiting in between: the store keeps the order of
@@ -21,6 +22,7 @@ namespace PushService.Publishing;
 internal sealed class Publisher(
     IHistoryStore history,
     IHubContext<NotificationHub> hub,
+    IFanoutBus fanout,
     DrainState drain,
     PushMetrics metrics,
     TimeProvider time,
@@ -109,7 +111,7 @@ internal sealed class Publisher(
             {
                 var stored = append.Result;
                 var message = Message(entries[item] with { CreatedAt = stored.CreatedAt }, target, stored.Position);
-                sends.Add(target.Clients(hub.Clients).SendAsync(HubProtocolNames.NotificationTarget, message, CancellationToken.None));
+                sends.Add(Push(target, message));
             }
         }
         metrics.Pushed(sends.Count);
@@ -123,6 +125,15 @@ internal sealed class Publisher(
             PublishingLog.PushFailed(logger, ex);
         }
     }
+
+    /// <summary>
+    /// A user's notification takes SignalR's user channel (to the few nodes holding that user's
+    /// connections); topics and broadcasts take the fan-out, which batches writes per connection.
+    /// </summary>
+    private Task Push(Target target, NotificationMessage message)
+        => target.User is { } user
+            ? hub.Clients.User(user).SendAsync(HubProtocolNames.NotificationTarget, message, CancellationToken.None)
+            : fanout.PublishAsync(message);
 
     internal static NotificationMessage Message(HistoryEntry entry, Target target, StreamPosition position) => new()
     {

@@ -9,9 +9,9 @@ namespace PushService.Redis;
 internal static class RedisBackplane
 {
     /// <summary>
-    /// Scales out through SignalR's own Redis backplane: every user, group and broadcast send
-    /// becomes a PUBLISH on a literal channel under the prefix, and each node delivers to its
-    /// own connections.
+    /// Scales out through SignalR's own Redis backplane: every user and connection send becomes a
+    /// PUBLISH on a literal channel under the prefix, and each node delivers to its own
+    /// connections. Topics and broadcasts take the fan-out's channel instead (Fanout/).
     /// </summary>
     public static ISignalRServerBuilder AddPushRedisBackplane(this ISignalRServerBuilder signalR, PushOptions push)
     {
@@ -26,11 +26,6 @@ internal static class RedisBackplane
         signalR.Services.AddOptions<RedisOptions>()
             .Configure<RedisConnection, IHostApplicationLifetime>((options, connection, lifetime)
                 => options.ConnectionFactory = _ => connection.GetSubscribedAsync(lifetime.ApplicationStopping));
-        // The hub's own registration wins over SignalR's open-generic one; the container disposes
-        // the wrapper, which disposes SignalR's manager without letting an outage fail shutdown.
-        signalR.Services.AddSingleton<HubLifetimeManager<NotificationHub>>(services => new QuietDisposeLifetimeManager<NotificationHub>(
-            ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<NotificationHub>>(services),
-            services.GetRequiredService<ILogger<QuietDisposeLifetimeManager<NotificationHub>>>()));
         return signalR;
     }
 }

@@ -1,13 +1,16 @@
 using Microsoft.AspNetCore.SignalR;
+using PushService.Redis;
 
-namespace PushService.Redis;
+namespace PushService.Fanout;
 
 /// <summary>
-/// SignalR's Redis lifetime manager, unchanged but for one thing: its <c>Dispose</c> unsubscribes
-/// from Redis synchronously and throws when Redis is gone, which after an outage turned a clean
-/// shutdown into an unhandled exception and a failed exit. Everything else is delegated as is.
+/// SignalR's lifetime manager (in memory, or its Redis backplane), with two additions: every
+/// connection is entered in the node's <see cref="LocalAudience"/> for the whole of its life, so
+/// that topic and broadcast fan-out can write to it; and <c>Dispose</c> never throws — the Redis
+/// manager unsubscribes synchronously and throws when Redis is gone, which after an outage turned
+/// a clean shutdown into an unhandled exception and a failed exit. Everything else is delegated.
 /// </summary>
-internal sealed class QuietDisposeLifetimeManager<THub>(HubLifetimeManager<THub> inner, ILogger<QuietDisposeLifetimeManager<THub>> logger)
+internal sealed class AudienceLifetimeManager<THub>(HubLifetimeManager<THub> inner, LocalAudience audience, ILogger<AudienceLifetimeManager<THub>> logger)
     : HubLifetimeManager<THub>, IDisposable
     where THub : Hub
 {
@@ -24,9 +27,17 @@ internal sealed class QuietDisposeLifetimeManager<THub>(HubLifetimeManager<THub>
         }
     }
 
-    public override Task OnConnectedAsync(HubConnectionContext connection) => inner.OnConnectedAsync(connection);
+    public override Task OnConnectedAsync(HubConnectionContext connection)
+    {
+        audience.Add(connection);
+        return inner.OnConnectedAsync(connection);
+    }
 
-    public override Task OnDisconnectedAsync(HubConnectionContext connection) => inner.OnDisconnectedAsync(connection);
+    public override Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        audience.Remove(connection);
+        return inner.OnDisconnectedAsync(connection);
+    }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default)
         => inner.SendAllAsync(methodName, args, cancellationToken);
