@@ -9,9 +9,11 @@ using Microsoft.Extensions.Logging;
 namespace PushService.Bench;
 
 /// <summary>
-/// The hidden <c>bare-server</c> verb: the fan-out ceiling of SignalR itself on this machine. One
-/// process, the in-memory lifetime manager (no Redis), no history, no auth: a POST is one
-/// <c>Clients.All.SendAsync</c> of a message shaped like PushService's notification.
+/// The hidden <c>bare-server</c> verb: the ceilings of ASP.NET Core and SignalR themselves on this
+/// machine. One process, the in-memory lifetime manager (no Redis), no history, no auth: a POST is
+/// one <c>Clients.User(u).SendAsync</c> per user named, or else one <c>Clients.All.SendAsync</c>, of
+/// a message shaped like PushService's notification. A connection's user is its token's subject,
+/// read without validation.
 /// </summary>
 internal static class BareServer
 {
@@ -24,6 +26,7 @@ internal static class BareServer
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls(url);
         builder.Services.AddSignalR().AddMessagePackProtocol();
+        builder.Services.AddSingleton<IUserIdProvider, UnvalidatedSubject>();
         var app = builder.Build();
         app.UseWebSockets();
         app.MapHub<BareHub>("/hubs/notifications");
@@ -44,7 +47,17 @@ internal static class BareServer
                 ["epoch"] = "bare",
                 ["broadcast"] = true,
             };
-            await hub.Clients.All.SendAsync("notification", message);
+            if (root.TryGetProperty("users", out var users))
+            {
+                foreach (var user in users.EnumerateArray())
+                {
+                    await hub.Clients.User(user.GetString()!).SendAsync("notification", message);
+                }
+            }
+            else
+            {
+                await hub.Clients.All.SendAsync("notification", message);
+            }
             return Results.Accepted();
         });
         await app.RunAsync();
@@ -62,6 +75,23 @@ internal static class BareServer
         JsonValueKind.False => false,
         _ => null,
     };
+}
+
+/// <summary>The <c>sub</c> of the <c>access_token</c> query parameter, unchecked: a bench fixture, never a service.</summary>
+internal sealed class UnvalidatedSubject : IUserIdProvider
+{
+    public string? GetUserId(HubConnectionContext connection)
+    {
+        var token = connection.GetHttpContext()?.Request.Query["access_token"].ToString();
+        if (string.IsNullOrEmpty(token) || token.Split('.') is not [_, var payload, _])
+        {
+            return null;
+        }
+        var base64 = payload.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+        using var claims = JsonDocument.Parse(Convert.FromBase64String(base64));
+        return claims.RootElement.TryGetProperty("sub", out var sub) ? sub.GetString() : null;
+    }
 }
 
 /// <summary>Subscribe is accepted and does nothing: every connection gets every broadcast.</summary>

@@ -81,8 +81,8 @@ internal sealed class BenchOptions
           --payload BYTES           extra bytes of data in each notification (0)
           --client raw|sdk          subscribers: minimal MessagePack WebSocket client (raw, default)
                                     or the SDK's PushClient (latency and fanout)
-          --bare                    fanout, connections: against a bare SignalR server (no Redis, no history,
-                                    no auth); --node-env applies to it too
+          --bare                    against a bare SignalR server (no Redis, no history, no auth; ingress:
+                                    single publishes only); --node-env applies to it too
           --http-connections K      ingress: keep-alive connections (8)
           --batch B                 ingress: notifications per batch request (100)
           --mode single|batch|both  ingress: which phases to run (both)
@@ -167,9 +167,10 @@ internal sealed class BenchOptions
         }
         Nodes ??= Scenario is "latency" or "fanout" ? 2 : 1;
         Subscribers ??= Scenario == "fanout" ? 500 : 100;
-        if (Bare && Scenario is not ("fanout" or "connections"))
+        if (Bare && Scenario == "ingress")
         {
-            throw new ArgumentException("--bare applies to the fanout and connections scenarios only.");
+            // The bare server has no batch endpoint: its ingress ceiling is one notification a request.
+            Mode = Mode == "both" ? "single" : Mode == "single" ? Mode : throw new ArgumentException("--bare ingress measures single publishes only.");
         }
         if (Client == "sdk" && Scenario is not ("latency" or "fanout"))
         {

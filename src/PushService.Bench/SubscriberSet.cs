@@ -46,7 +46,8 @@ internal sealed class SubscriberSet : IAsyncDisposable
                 await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (i, ct) =>
                 {
                     var node = topology.Nodes[i % topology.Nodes.Count];
-                    var token = topology.IsBare ? null : tokens.For(userOf(i), topic is null ? [] : [topic]);
+                    // The bare server does not check tokens; it only reads their subject, to send to users.
+                    var token = tokens.For(userOf(i), topic is null ? [] : [topic]);
                     clients[i] = options.Client == "sdk"
                         ? await ConnectSdkAsync(node, token!, topic, sink, i, ct)
                         : await set.ConnectRawAsync(node, token, topic, sink, i, ct);

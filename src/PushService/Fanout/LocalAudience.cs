@@ -42,11 +42,11 @@ internal sealed class LocalAudience
         }
         lock (_gate)
         {
-            foreach (var topic in member.Topics)
+            foreach (var topic in member.Topics ?? [])
             {
                 LeaveLocked(connection.ConnectionId, topic);
             }
-            member.Topics.Clear();
+            member.Topics = null;
         }
     }
 
@@ -60,7 +60,7 @@ internal sealed class LocalAudience
             {
                 throw new InvalidOperationException($"Connection {connectionId} is not on this node.");
             }
-            if (member.Topics.Add(topic))
+            if ((member.Topics ??= new(StringComparer.Ordinal)).Add(topic))
             {
                 _topics.GetOrAdd(topic, static _ => new(StringComparer.Ordinal))[connectionId] = member.Connection;
             }
@@ -71,7 +71,7 @@ internal sealed class LocalAudience
     {
         lock (_gate)
         {
-            if (_connections.TryGetValue(connectionId, out var member) && member.Topics.Remove(topic))
+            if (_connections.TryGetValue(connectionId, out var member) && member.Topics?.Remove(topic) == true)
             {
                 LeaveLocked(connectionId, topic);
             }
@@ -86,9 +86,14 @@ internal sealed class LocalAudience
         }
     }
 
-    /// <summary>A connection and the topics it joined; its set is only touched under the lock.</summary>
-    private sealed record Member(HubConnectionContext Connection)
+    /// <summary>
+    /// A connection and the topics it joined, only touched under the lock. Most connections never
+    /// join a topic: their set is not allocated.
+    /// </summary>
+    private sealed class Member(HubConnectionContext connection)
     {
-        public HashSet<string> Topics { get; } = new(StringComparer.Ordinal);
+        public HubConnectionContext Connection { get; } = connection;
+
+        public HashSet<string>? Topics { get; set; }
     }
 }

@@ -90,6 +90,19 @@ public sealed class BenchSmokeTests(BenchTopologyFixture fixture)
     }
 
     [Fact]
+    public async Task Bare_latency_reaches_each_subscriber_as_its_own_user()
+    {
+        using var timeout = new CancellationTokenSource(RunTimeout);
+        var options = BenchOptions.Parse(["latency", "--bare", "--subscribers", "5", "--rate", "50", "--duration", "1s", "--warmup", "0s", "--idle", "200ms"]).Resolve();
+
+        var report = await Scenarios.RunAsync(options, timeout.Token);
+
+        Assert.True(Value(report, "received") > 0);
+        Assert.Equal(0, Value(report, "lost"));
+        Assert.Contains(report.Processes, p => p.Kind == "server");
+    }
+
+    [Fact]
     public void Options_have_per_scenario_defaults_and_refuse_unknown_arguments()
     {
         Assert.Equal(2, BenchOptions.Parse(["latency"]).Resolve().Nodes);
@@ -97,7 +110,8 @@ public sealed class BenchSmokeTests(BenchTopologyFixture fixture)
         Assert.Equal(TimeSpan.FromMilliseconds(1500), BenchOptions.ParseDuration("1500ms"));
         Assert.Equal(TimeSpan.FromMinutes(2), BenchOptions.ParseDuration("2m"));
         Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["latency", "--bogus"]));
-        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["ingress", "--bare"]).Resolve());
+        Assert.Throws<ArgumentException>(() => BenchOptions.Parse(["ingress", "--bare", "--mode", "batch"]).Resolve());
+        Assert.Equal("single", BenchOptions.Parse(["ingress", "--bare"]).Resolve().Mode);
     }
 
     private async Task<BenchReport> RunAsync(params string[] args)
