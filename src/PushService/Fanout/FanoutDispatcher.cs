@@ -10,7 +10,7 @@ namespace PushService.Fanout;
 /// since its last pass is taken as one batch, and each connection gets all of the batch's
 /// messages for it back to back: they then leave in one socket send instead of one send each,
 /// which is most of the cost of a delivery (BENCHMARKS.md: a bare SignalR broadcast costs 15 µs
-/// per delivery one message at a time, 3–4 µs when messages queue up per connection). Under
+/// per delivery one message at a time, 2–4 µs when messages queue up per connection). Under
 /// light load a batch is one message and nothing waits; the heavier the load, the larger the
 /// batches. The order of one topic's (or the broadcast's) messages is kept for every connection.
 /// </summary>
