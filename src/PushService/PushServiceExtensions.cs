@@ -98,7 +98,7 @@ public static class PushServiceExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TopicsOptions>, TopicsOptionsValidator>());
         services.AddSingleton<TopicAccess>();
         services.AddSingleton<HubRateLimitFilter>();
-        services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        services.AddSingleton<IUserIdProvider, NoSignalRUsers>();
         services.AddSignalR(hub => hub.AddFilter<HubRateLimitFilter>())
             .AddMessagePackProtocol()
             .AddPushRedisBackplane(push)

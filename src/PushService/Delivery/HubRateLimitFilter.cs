@@ -35,7 +35,7 @@ internal sealed class HubRateLimitFilter(IOptions<LimitsOptions> limits, TimePro
             var closing = !refusals.TryTake();
             if (closing)
             {
-                LimitsLog.RateLimitAbuse(logger, context.ConnectionId, context.UserIdentifier);
+                LimitsLog.RateLimitAbuse(logger, context.ConnectionId, Subject.Of(context.User));
                 // SignalR writes this error after the filter returns, so a close requested now
                 // could overtake it: the close comes with the next call, which an abuser makes at
                 // once, and this answer is sure to arrive first.

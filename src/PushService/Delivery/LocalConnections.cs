@@ -30,7 +30,7 @@ internal sealed class LocalConnections
 
     /// <summary>The user and id of every connection on this node.</summary>
     public List<(string User, string ConnectionId)> Users()
-        => [.. _connections.Values.Select(c => (c.UserIdentifier!, c.ConnectionId))];
+        => [.. _connections.Values.Select(c => (Subject.Of(c.User)!, c.ConnectionId))];
 
     /// <summary>Completes when no connection is left on this node.</summary>
     public Task AllClosed()

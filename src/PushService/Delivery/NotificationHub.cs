@@ -101,7 +101,7 @@ internal sealed class NotificationHub(
         }
     }
 
-    private string UserId => Context.UserIdentifier!;
+    private string UserId => Subject.Of(Context.User)!;
 
     /// <summary>Joins the topic and answers its current position: everything after it will arrive.</summary>
     public async Task<StreamPositionMessage> Subscribe(string topic)
@@ -219,7 +219,7 @@ internal sealed class NotificationHub(
         }
         if (!topics.CanSubscribe(Context.User, topic))
         {
-            DeliveryLog.SubscriptionRefused(logger, Context.UserIdentifier, topic);
+            DeliveryLog.SubscriptionRefused(logger, UserId, topic);
             throw HubErrors.Forbidden(topic);
         }
         var subscriptions = Subscriptions();

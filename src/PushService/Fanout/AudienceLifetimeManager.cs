@@ -1,16 +1,19 @@
 using Microsoft.AspNetCore.SignalR;
+using PushService.Delivery;
 using PushService.Redis;
 
 namespace PushService.Fanout;
 
 /// <summary>
 /// SignalR's lifetime manager (in memory, or its Redis backplane), with two additions: every
-/// connection is entered in the node's <see cref="LocalAudience"/> for the whole of its life, so
-/// that topic and broadcast fan-out can write to it; and <c>Dispose</c> never throws — the Redis
+/// connection is entered in the node's <see cref="LocalAudience"/> for the whole of its life, and
+/// the node hears its user's channel (<see cref="IFanoutBus.JoinUserAsync"/>) before the connection
+/// can do anything, so that PushService's own delivery can write to it; and <c>Dispose</c> never
+/// throws — the Redis
 /// manager unsubscribes synchronously and throws when Redis is gone, which after an outage turned
 /// a clean shutdown into an unhandled exception and a failed exit. Everything else is delegated.
 /// </summary>
-internal sealed class AudienceLifetimeManager<THub>(HubLifetimeManager<THub> inner, LocalAudience audience, ILogger<AudienceLifetimeManager<THub>> logger)
+internal sealed class AudienceLifetimeManager<THub>(HubLifetimeManager<THub> inner, LocalAudience audience, IFanoutBus bus, ILogger<AudienceLifetimeManager<THub>> logger)
     : HubLifetimeManager<THub>, IDisposable
     where THub : Hub
 {
@@ -27,16 +30,27 @@ internal sealed class AudienceLifetimeManager<THub>(HubLifetimeManager<THub> inn
         }
     }
 
-    public override Task OnConnectedAsync(HubConnectionContext connection)
+    public override async Task OnConnectedAsync(HubConnectionContext connection)
     {
-        audience.Add(connection);
-        return inner.OnConnectedAsync(connection);
+        // The hub refuses a token without a subject before this runs.
+        var user = Subject.Of(connection.User)!;
+        audience.Add(connection, user);
+        // Counted before it completes: SignalR calls OnDisconnectedAsync even when this throws.
+        await bus.JoinUserAsync(user).ConfigureAwait(false);
+        await inner.OnConnectedAsync(connection).ConfigureAwait(false);
     }
 
-    public override Task OnDisconnectedAsync(HubConnectionContext connection)
+    public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         audience.Remove(connection);
-        return inner.OnDisconnectedAsync(connection);
+        try
+        {
+            await inner.OnDisconnectedAsync(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            await bus.LeaveUserAsync(Subject.Of(connection.User)!).ConfigureAwait(false);
+        }
     }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default)

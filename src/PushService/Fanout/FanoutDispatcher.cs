@@ -6,13 +6,14 @@ using PushService.Protocol;
 namespace PushService.Fanout;
 
 /// <summary>
-/// Writes topic and broadcast notifications to this node's connections. Whatever has arrived
+/// Writes notifications to this node's connections: each user's, each topic's and broadcasts.
+/// Whatever has arrived
 /// since its last pass is taken as one batch, and each connection gets all of the batch's
 /// messages for it back to back: they then leave in one socket send instead of one send each,
 /// which is most of the cost of a delivery (BENCHMARKS.md: a bare SignalR broadcast costs 15 µs
 /// per delivery one message at a time, 2–4 µs when messages queue up per connection). Under
 /// light load a batch is one message and nothing waits; the heavier the load, the larger the
-/// batches. The order of one topic's (or the broadcast's) messages is kept for every connection.
+/// batches. The order of one stream's messages is kept for every connection.
 /// </summary>
 internal sealed class FanoutDispatcher : BackgroundService
 {
@@ -80,16 +81,15 @@ internal sealed class FanoutDispatcher : BackgroundService
         }
     }
 
-    /// <summary>Splits the batch by audience, keeping each audience's messages in arrival order.</summary>
+    /// <summary>Splits the batch by stream, keeping each stream's messages in arrival order.</summary>
     private static void Group(List<NotificationMessage> batch, List<Audience> groups)
     {
         foreach (var message in batch)
         {
-            var topic = message.Topic;
-            var group = groups.Find(g => string.Equals(g.Topic, topic, StringComparison.Ordinal));
+            var group = groups.Find(g => string.Equals(g.Stream, message.Stream, StringComparison.Ordinal));
             if (group is null)
             {
-                group = new Audience(topic);
+                group = new Audience(message.Stream, message.User, message.Topic);
                 groups.Add(group);
             }
             group.Messages.Add(new SerializedHubMessage(new InvocationMessage(HubProtocolNames.NotificationTarget, [message])));
@@ -100,7 +100,17 @@ internal sealed class FanoutDispatcher : BackgroundService
     {
         try
         {
-            if (group.Topic is null)
+            if (group.User is not null)
+            {
+                if (_audience.OfUser(group.User) is { } connections)
+                {
+                    foreach (var (_, connection) in connections)
+                    {
+                        WriteAll(connection, group.Messages, pending);
+                    }
+                }
+            }
+            else if (group.Topic is null)
             {
                 foreach (var connection in _audience.Everyone)
                 {
@@ -119,7 +129,7 @@ internal sealed class FanoutDispatcher : BackgroundService
         {
             // The loop must outlive any one batch: its messages are in history, and clients fetch
             // what they miss when they see the next offset.
-            FanoutLog.WriteFailed(_logger, group.Topic ?? "broadcast", ex);
+            FanoutLog.WriteFailed(_logger, group.Stream, ex);
         }
     }
 
@@ -135,8 +145,8 @@ internal sealed class FanoutDispatcher : BackgroundService
         }
     }
 
-    /// <summary>One topic (null: broadcast) and its messages in this batch.</summary>
-    private sealed record Audience(string? Topic)
+    /// <summary>One stream — a user, a topic, or broadcast when both are null — and its messages in this batch.</summary>
+    private sealed record Audience(string Stream, string? User, string? Topic)
     {
         public List<SerializedHubMessage> Messages { get; } = [];
     }

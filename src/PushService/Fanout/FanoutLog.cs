@@ -11,4 +11,7 @@ internal static partial class FanoutLog
 
     [LoggerMessage(1802, LogLevel.Warning, "Subscribing to the fan-out channel failed; retrying.")]
     public static partial void SubscribeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1803, LogLevel.Debug, "Unsubscribing from a user's channel failed; the subscription ends with the Redis connection.")]
+    public static partial void UnsubscribeFailed(ILogger logger, Exception exception);
 }

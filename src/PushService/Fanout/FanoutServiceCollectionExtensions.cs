@@ -8,9 +8,9 @@ namespace PushService.Fanout;
 internal static class FanoutServiceCollectionExtensions
 {
     /// <summary>
-    /// Topic and broadcast notifications go through the fan-out (<see cref="IFanoutBus"/>, then each
-    /// node's <see cref="FanoutDispatcher"/>); everything else — user notifications, hub replies —
-    /// goes through SignalR's lifetime manager, in memory or its Redis backplane.
+    /// Notifications go through PushService's own delivery (<see cref="IFanoutBus"/>, then each
+    /// node's <see cref="FanoutDispatcher"/>); everything else — hub replies, closing connections —
+    /// through SignalR's lifetime manager, in memory or its Redis backplane.
     /// </summary>
     public static ISignalRServerBuilder AddPushFanout(this ISignalRServerBuilder signalR, PushOptions push)
     {
@@ -35,6 +35,7 @@ internal static class FanoutServiceCollectionExtensions
                 ? ActivatorUtilities.CreateInstance<RedisHubLifetimeManager<NotificationHub>>(sp)
                 : ActivatorUtilities.CreateInstance<DefaultHubLifetimeManager<NotificationHub>>(sp),
             sp.GetRequiredService<LocalAudience>(),
+            sp.GetRequiredService<IFanoutBus>(),
             sp.GetRequiredService<ILogger<AudienceLifetimeManager<NotificationHub>>>()));
         return signalR;
     }

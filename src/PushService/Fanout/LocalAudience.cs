@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.SignalR;
 namespace PushService.Fanout;
 
 /// <summary>
-/// Who on this node receives topic and broadcast notifications: every hub connection, and the
-/// members of each topic. The lifetime manager adds and removes connections; the hub joins and
-/// leaves topics. Fan-out reads it without locks — a concurrent dictionary's enumerator neither
+/// Who on this node receives what: every hub connection (broadcasts), each user's connections,
+/// and the members of each topic. The lifetime manager adds and removes connections; the hub
+/// joins and leaves topics. Fan-out reads it without locks — a concurrent dictionary's enumerator neither
 /// copies nor blocks — while the few writers take one lock, so that a topic emptied by one
 /// connection leaving is never removed under another one joining it.
 /// </summary>
@@ -14,6 +14,7 @@ internal sealed class LocalAudience
 {
     private readonly ConcurrentDictionary<string, Member> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubConnectionContext>> _topics = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubConnectionContext>> _users = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     /// <summary>Every connection on this node: the audience of a broadcast.</summary>
@@ -28,10 +29,21 @@ internal sealed class LocalAudience
         }
     }
 
+    /// <summary>The user's connections on this node, or null when it has none.</summary>
+    public ConcurrentDictionary<string, HubConnectionContext>? OfUser(string user) => _users.GetValueOrDefault(user);
+
     /// <summary>The topic's members on this node, or null when it has none.</summary>
     public ConcurrentDictionary<string, HubConnectionContext>? Members(string topic) => _topics.GetValueOrDefault(topic);
 
-    public void Add(HubConnectionContext connection) => _connections[connection.ConnectionId] = new Member(connection);
+    /// <summary>Adds a connection of the given user.</summary>
+    public void Add(HubConnectionContext connection, string user)
+    {
+        lock (_gate)
+        {
+            _connections[connection.ConnectionId] = new Member(connection, user);
+            _users.GetOrAdd(user, static _ => new(StringComparer.Ordinal))[connection.ConnectionId] = connection;
+        }
+    }
 
     /// <summary>Removes the connection and its topic memberships.</summary>
     public void Remove(HubConnectionContext connection)
@@ -42,6 +54,10 @@ internal sealed class LocalAudience
         }
         lock (_gate)
         {
+            if (_users.TryGetValue(member.User, out var mine) && mine.TryRemove(connection.ConnectionId, out _) && mine.IsEmpty)
+            {
+                _users.TryRemove(member.User, out _);
+            }
             foreach (var topic in member.Topics ?? [])
             {
                 LeaveLocked(connection.ConnectionId, topic);
@@ -90,9 +106,11 @@ internal sealed class LocalAudience
     /// A connection and the topics it joined, only touched under the lock. Most connections never
     /// join a topic: their set is not allocated.
     /// </summary>
-    private sealed class Member(HubConnectionContext connection)
+    private sealed class Member(HubConnectionContext connection, string user)
     {
         public HubConnectionContext Connection { get; } = connection;
+
+        public string User { get; } = user;
 
         public HashSet<string>? Topics { get; set; }
     }

@@ -14,8 +14,9 @@ namespace PushService.History;
 /// <item>The idempotency check is part of the same atomic step: an entry whose id the stream
 /// already holds (within <c>Push:History:IdempotencyWindow</c>) is not appended again; the original
 /// offset and creation time come back with <see cref="AppendResult.Duplicate"/> set.</item>
-/// <item>Append and live push are two steps and are <em>not</em> atomic together, nor serialised
-/// across nodes: pushes of one stream may reach a client out of offset order. Clients restore
+/// <item>Append and live push are one atomic step where the store publishes (Redis, with a
+/// <see cref="LivePush"/>), two steps otherwise; either way pushes are not serialised across
+/// nodes: pushes of one stream may reach a client out of offset order. Clients restore
 /// order and fill gaps from the log (docs/PROTOCOL.md, "Resume"). What the store guarantees is
 /// that an offset is readable before anyone can have been sent it.</item>
 /// <item>The epoch changes whenever a stream's history is lost (its metadata expired, or the
@@ -29,6 +30,14 @@ internal interface IHistoryStore
     /// <summary>Appends the entry to the stream, unless the stream already has an entry with its id.</summary>
     /// <exception cref="StoreUnavailableException">The store cannot be reached; nothing may be assumed stored.</exception>
     Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends as above and, when the store can and <paramref name="push"/> is given, publishes the
+    /// live message in the same atomic step — for a duplicate too, at its original position
+    /// (<see cref="AppendResult.Pushed"/> says whether it did).
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">The store cannot be reached; nothing may be assumed stored.</exception>
+    Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, LivePush? push, CancellationToken cancellationToken = default);
 
     /// <summary>The stream's current position (offset of its last entry, 0 when none) and epoch.</summary>
     Task<StreamPosition> GetPositionAsync(string stream, CancellationToken cancellationToken = default);
@@ -59,7 +68,15 @@ internal sealed record StreamEntry(long Offset, HistoryEntry Entry);
 /// <param name="Position">The entry's offset and the stream's epoch.</param>
 /// <param name="CreatedAt">The stored creation time: the original one for a duplicate.</param>
 /// <param name="Duplicate">True when the id was already in the stream and nothing was appended.</param>
-internal sealed record AppendResult(StreamPosition Position, DateTime CreatedAt, bool Duplicate);
+/// <param name="Pushed">True when the store also published the live message (<see cref="LivePush"/>).</param>
+internal sealed record AppendResult(StreamPosition Position, DateTime CreatedAt, bool Duplicate, bool Pushed = false);
+
+/// <summary>
+/// A live message to publish with an append: on <paramref name="Channel"/> (a Redis channel's full
+/// name), <c>"{offset}:{createdAt}:{epoch}\n"</c> (createdAt as <c>DateTime.ToBinary</c>) followed
+/// by <paramref name="Template"/>, the message as JSON without its position.
+/// </summary>
+internal sealed record LivePush(string Channel, byte[] Template);
 
 /// <param name="Recovered">True when <paramref name="Entries"/> is everything after the requested position (up to the limit).</param>
 /// <param name="Current">The stream's position now.</param>

@@ -30,6 +30,10 @@ internal sealed class MemoryHistoryStore : IHistoryStore, IDisposable
     }
 
     public Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, CancellationToken cancellationToken = default)
+        => AppendAsync(stream, entry, push: null, cancellationToken);
+
+    /// <summary>Appends; never publishes (<see cref="LivePush"/> is for stores with a channel of their own).</summary>
+    public Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, LivePush? push, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
         // Detached from the caller's JsonDocument, whose buffer may go back to a pool after the

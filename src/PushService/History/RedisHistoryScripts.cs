@@ -53,6 +53,30 @@ internal static class RedisHistoryScripts
         return {0, offset, epoch}
         """;
 
+    /// <summary>
+    /// <see cref="Append"/>, and in the same step <c>PUBLISH</c> on <c>ARGV[8]</c> of
+    /// <c>"offset:createdAt:epoch\n"</c> followed by <c>ARGV[9]</c> (the live message without its
+    /// position) — the stored position for a duplicate, so a retry pushes the original again.
+    /// </summary>
+    public const string AppendAndPublish = Position + """
+        local prior = redis.call('GET', KEYS[3])
+        if prior then
+          redis.call('PUBLISH', ARGV[8], prior .. '\n' .. ARGV[9])
+          return {1, prior}
+        end
+        local epoch, offset = position()
+        offset = offset + 1
+        local text = string.format('%d', offset)
+        redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], text .. '-0', 'n', ARGV[3])
+        redis.call('HSET', KEYS[1], 'offset', text)
+        redis.call('PEXPIRE', KEYS[2], ARGV[5])
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        local stored = text .. ':' .. ARGV[7] .. ':' .. epoch
+        redis.call('SET', KEYS[3], stored, 'PX', ARGV[6])
+        redis.call('PUBLISH', ARGV[8], stored .. '\n' .. ARGV[9])
+        return {0, offset, epoch}
+        """;
+
     /// <summary>Returns <c>{epoch, offset}</c>.</summary>
     public const string GetPosition = Position + """
         local epoch, offset = position()

@@ -30,26 +30,36 @@ internal sealed class RedisHistoryStore(RedisConnection redis, IOptions<HistoryO
     private readonly HistoryOptions _options = options.Value;
     private int _unavailable;
 
-    public async Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, CancellationToken cancellationToken = default)
+    public Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, CancellationToken cancellationToken = default)
+        => AppendAsync(stream, entry, push: null, cancellationToken);
+
+    public async Task<AppendResult> AppendAsync(string stream, HistoryEntry entry, LivePush? push, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(stream);
         ArgumentNullException.ThrowIfNull(entry);
         var payload = JsonSerializer.SerializeToUtf8Bytes(HistoryRules.Normalized(entry), HistoryJsonContext.Default.HistoryEntry);
+        RedisValue[] args = [HistoryRules.NewEpoch(), Milliseconds(_options.MetaTtl), payload, _options.Size, Milliseconds(_options.Ttl), Milliseconds(_options.IdempotencyWindow), entry.CreatedAt.ToBinary()];
+        if (push is not null)
+        {
+            // PUBLISH takes no key: on Redis Cluster the script still runs on the stream's one slot.
+            args = [.. args, push.Channel, push.Template];
+        }
         var reply = await EvaluateAsync(
             stream,
-            RedisHistoryScripts.Append,
+            push is null ? RedisHistoryScripts.Append : RedisHistoryScripts.AppendAndPublish,
             [_keys.StreamMeta(stream), _keys.StreamLog(stream), _keys.Idempotency(stream, entry.Id)],
-            [HistoryRules.NewEpoch(), Milliseconds(_options.MetaTtl), payload, _options.Size, Milliseconds(_options.Ttl), Milliseconds(_options.IdempotencyWindow), entry.CreatedAt.ToBinary()],
+            args,
             cancellationToken).ConfigureAwait(false);
+        var pushed = push is not null;
         if ((long)reply[0] == 0)
         {
-            return new AppendResult(new StreamPosition((long)reply[1], (string)reply[2]!), entry.CreatedAt, Duplicate: false);
+            return new AppendResult(new StreamPosition((long)reply[1], (string)reply[2]!), entry.CreatedAt, Duplicate: false, pushed);
         }
         // "offset:createdAt:epoch", createdAt as DateTime.ToBinary (ticks and kind); an epoch never contains ':'.
         var prior = ((string)reply[1]!).Split(':');
         var position = new StreamPosition(long.Parse(prior[0], CultureInfo.InvariantCulture), prior[2]);
         var createdAt = DateTime.FromBinary(long.Parse(prior[1], CultureInfo.InvariantCulture));
-        return new AppendResult(position, createdAt, Duplicate: true);
+        return new AppendResult(position, createdAt, Duplicate: true, pushed);
     }
 
     public async Task<StreamPosition> GetPositionAsync(string stream, CancellationToken cancellationToken = default)

@@ -21,7 +21,6 @@ namespace PushService.Publishing;
 /// </remarks>
 internal sealed class Publisher(
     IHistoryStore history,
-    IHubContext<NotificationHub> hub,
     IFanoutBus fanout,
     DrainState drain,
     PushMetrics metrics,
@@ -49,7 +48,9 @@ internal sealed class Publisher(
             {
                 // Once started, a store is not cancelled with the request: a half-cancelled
                 // publish would leave the publisher unsure what was accepted.
-                appends.Add((i, target, history.AppendAsync(target.Stream, entries[i], CancellationToken.None)));
+                // With Redis the append script publishes the live message too: one round trip.
+                var push = fanout.PushOnAppend(Message(entries[i], target, Unplaced));
+                appends.Add((i, target, history.AppendAsync(target.Stream, entries[i], push, CancellationToken.None)));
             }
         }
         try
@@ -102,19 +103,23 @@ internal sealed class Publisher(
     private async Task PushStoredAsync(List<(int Item, Target Target, Task<AppendResult> Append)> appends, HistoryEntry[] entries)
     {
         var sends = new List<Task>(appends.Count);
+        var pushed = 0;
         foreach (var (item, target, append) in appends)
         {
             // A replayed publish is pushed again at its stored position: its first push may have
             // been lost (a 503 after a late store, or a crash between store and push). Clients
-            // drop the repeat by its offset.
+            // drop the repeat by its offset. The Redis store has pushed already, in the append.
             if (append.IsCompletedSuccessfully)
             {
+                pushed++;
                 var stored = append.Result;
-                var message = Message(entries[item] with { CreatedAt = stored.CreatedAt }, target, stored.Position);
-                sends.Add(Push(target, message));
+                if (!stored.Pushed)
+                {
+                    sends.Add(fanout.PublishAsync(Message(entries[item] with { CreatedAt = stored.CreatedAt }, target, stored.Position)));
+                }
             }
         }
-        metrics.Pushed(sends.Count);
+        metrics.Pushed(pushed);
         try
         {
             await Task.WhenAll(sends).ConfigureAwait(false);
@@ -126,14 +131,8 @@ internal sealed class Publisher(
         }
     }
 
-    /// <summary>
-    /// A user's notification takes SignalR's user channel (to the few nodes holding that user's
-    /// connections); topics and broadcasts take the fan-out, which batches writes per connection.
-    /// </summary>
-    private Task Push(Target target, NotificationMessage message)
-        => target.User is { } user
-            ? hub.Clients.User(user).SendAsync(HubProtocolNames.NotificationTarget, message, CancellationToken.None)
-            : fanout.PublishAsync(message);
+    // The live message before the store has placed it: the store's publish adds the position.
+    private static readonly StreamPosition Unplaced = new(0, "");
 
     internal static NotificationMessage Message(HistoryEntry entry, Target target, StreamPosition position) => new()
     {

@@ -1,8 +1,11 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PushService.Configuration;
+using PushService.Fanout;
 using PushService.History;
+using PushService.Protocol;
 using PushService.Redis;
 using PushService.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -129,6 +132,30 @@ public sealed class RedisHistoryStoreTests(RedisServer redis) : HistoryStoreSpec
         Assert.Equal(first.Position, retry.Position);
         Assert.Equal(0, position.Offset);
         Assert.NotEqual(first.Position.Epoch, position.Epoch);
+    }
+
+    [Fact]
+    public async Task AnAppendWithALivePushPublishesItsPositionInTheSameStepAndARetryItsOriginalOne()
+    {
+        var store = (IHistoryStore)CreateStore(TestOptions());
+        var channel = _prefix + ":live-test";
+        var heard = System.Threading.Channels.Channel.CreateUnbounded<byte[]>();
+        var queue = await (await AdminAsync()).GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel));
+        queue.OnMessage(m => heard.Writer.TryWrite((byte[])m.Message!));
+        var template = new NotificationMessage { Id = "n1", Type = "t", Data = JsonDocument.Parse("[1]").RootElement, User = "alice", Stream = "user:alice" };
+        var push = new LivePush(channel, JsonSerializer.SerializeToUtf8Bytes(template, FanoutJsonContext.Default.NotificationMessage));
+
+        var first = await store.AppendAsync("user:alice", Entry("n1"), push).DefaultTimeout();
+        var live = RedisFanoutBus.Read(await heard.Reader.ReadAsync().AsTask().DefaultTimeout());
+        Assert.True(first.Pushed);
+        Assert.Equal((first.Position.Offset, first.Position.Epoch, first.CreatedAt), (live.Offset, live.Epoch, live.CreatedAt));
+        Assert.Equal(("n1", "t", "alice", "user:alice", "[1]"), (live.Id, live.Type, live.User, live.Stream, live.Data.GetRawText()));
+
+        await AppendAsync(store, "user:alice", 2, firstId: 2);
+        var retry = await store.AppendAsync("user:alice", Entry("n1"), push).DefaultTimeout();
+        var again = RedisFanoutBus.Read(await heard.Reader.ReadAsync().AsTask().DefaultTimeout());
+        Assert.True(retry.Duplicate);
+        Assert.Equal((1L, first.Position.Epoch, first.CreatedAt), (again.Offset, again.Epoch, again.CreatedAt));
     }
 
     [Fact]
