@@ -30,7 +30,10 @@ internal static class RedisHistoryScripts
 
     /// <summary>
     /// <c>KEYS[3]</c> the id's idempotency key; <c>ARGV[3]</c> the entry, <c>ARGV[4]</c> Size,
-    /// <c>ARGV[5]</c> Ttl ms, <c>ARGV[6]</c> IdempotencyWindow ms, <c>ARGV[7]</c> createdAt (<c>DateTime.ToBinary</c>).
+    /// <c>ARGV[5]</c> Ttl ms, <c>ARGV[6]</c> IdempotencyWindow ms, <c>ARGV[7]</c> createdAt (<c>DateTime.ToBinary</c>);
+    /// optionally <c>ARGV[8]</c> a channel and <c>ARGV[9]</c> the live message without its position,
+    /// published as the last step as <c>"offset:createdAt:epoch\n"</c> followed by the message —
+    /// the stored position for a duplicate, so a retry pushes the original again.
     /// Returns <c>{0, offset, epoch}</c> when appended, <c>{1, "offset:createdAt:epoch"}</c> for a duplicate.
     /// </summary>
     /// <remarks>
@@ -38,30 +41,14 @@ internal static class RedisHistoryScripts
     /// has changed, and once one write is done Redis lets the rest of the script finish.
     /// </remarks>
     public const string Append = Position + """
-        local prior = redis.call('GET', KEYS[3])
-        if prior then
-          return {1, prior}
+        local function push(stored)
+          if ARGV[8] then
+            redis.call('PUBLISH', ARGV[8], stored .. '\n' .. ARGV[9])
+          end
         end
-        local epoch, offset = position()
-        offset = offset + 1
-        local text = string.format('%d', offset)
-        redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[4], text .. '-0', 'n', ARGV[3])
-        redis.call('HSET', KEYS[1], 'offset', text)
-        redis.call('PEXPIRE', KEYS[2], ARGV[5])
-        redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        redis.call('SET', KEYS[3], text .. ':' .. ARGV[7] .. ':' .. epoch, 'PX', ARGV[6])
-        return {0, offset, epoch}
-        """;
-
-    /// <summary>
-    /// <see cref="Append"/>, and in the same step <c>PUBLISH</c> on <c>ARGV[8]</c> of
-    /// <c>"offset:createdAt:epoch\n"</c> followed by <c>ARGV[9]</c> (the live message without its
-    /// position) — the stored position for a duplicate, so a retry pushes the original again.
-    /// </summary>
-    public const string AppendAndPublish = Position + """
         local prior = redis.call('GET', KEYS[3])
         if prior then
-          redis.call('PUBLISH', ARGV[8], prior .. '\n' .. ARGV[9])
+          push(prior)
           return {1, prior}
         end
         local epoch, offset = position()
@@ -73,7 +60,7 @@ internal static class RedisHistoryScripts
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
         local stored = text .. ':' .. ARGV[7] .. ':' .. epoch
         redis.call('SET', KEYS[3], stored, 'PX', ARGV[6])
-        redis.call('PUBLISH', ARGV[8], stored .. '\n' .. ARGV[9])
+        push(stored)
         return {0, offset, epoch}
         """;
 

@@ -46,7 +46,7 @@ internal sealed class RedisHistoryStore(RedisConnection redis, IOptions<HistoryO
         }
         var reply = await EvaluateAsync(
             stream,
-            push is null ? RedisHistoryScripts.Append : RedisHistoryScripts.AppendAndPublish,
+            RedisHistoryScripts.Append,
             [_keys.StreamMeta(stream), _keys.StreamLog(stream), _keys.Idempotency(stream, entry.Id)],
             args,
             cancellationToken).ConfigureAwait(false);
