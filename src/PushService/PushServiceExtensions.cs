@@ -143,7 +143,6 @@ public static class PushServiceExtensions
         };
         var slowConsumers = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SlowConsumerGuard).FullName!);
         app.MapConnections(HubProtocolNames.HubPath, transport, connections => connections
-                .UseDeliveryCounter(metrics)
                 .UseSlowConsumerGuard(metrics, slowConsumers, limits.MaxConnectionBufferBytes)
                 .UseHub<NotificationHub>())
             .RequireAuthorization(AuthPolicies.Subscriber)

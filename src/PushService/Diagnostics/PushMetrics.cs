@@ -67,7 +67,7 @@ internal sealed class PushMetrics
 
     public void Replayed(int count) => _replayed.Add(count);
 
-    public void Delivered() => _delivered.Add(1);
+    public void Delivered(long count) => _delivered.Add(count);
 
     public void StoreError() => _storeErrors.Add(1);
 

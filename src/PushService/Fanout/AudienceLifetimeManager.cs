@@ -5,13 +5,13 @@ using PushService.Redis;
 namespace PushService.Fanout;
 
 /// <summary>
-/// SignalR's lifetime manager (in memory, or its Redis backplane), with two additions: every
+/// SignalR's lifetime manager (in memory, or its Redis backplane), with two additions. Every
 /// connection is entered in the node's <see cref="LocalAudience"/> for the whole of its life, and
 /// the node hears its user's channel (<see cref="IFanoutBus.JoinUserAsync"/>) before the connection
-/// can do anything, so that PushService's own delivery can write to it; and <c>Dispose</c> never
-/// throws — the Redis
-/// manager unsubscribes synchronously and throws when Redis is gone, which after an outage turned
-/// a clean shutdown into an unhandled exception and a failed exit. Everything else is delegated.
+/// can do anything, so that PushService's own delivery can write to it. And <c>Dispose</c> never
+/// throws: the Redis manager unsubscribes synchronously and throws when Redis is gone, which after
+/// an outage turned a clean shutdown into an unhandled exception and a failed exit. Everything
+/// else is delegated.
 /// </summary>
 internal sealed class AudienceLifetimeManager<THub>(HubLifetimeManager<THub> inner, LocalAudience audience, IFanoutBus bus, ILogger<AudienceLifetimeManager<THub>> logger)
     : HubLifetimeManager<THub>, IDisposable
@@ -42,14 +42,18 @@ internal sealed class AudienceLifetimeManager<THub>(HubLifetimeManager<THub> inn
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
-        audience.Remove(connection);
+        var user = audience.Remove(connection);
         try
         {
             await inner.OnDisconnectedAsync(connection).ConfigureAwait(false);
         }
         finally
         {
-            await bus.LeaveUserAsync(Subject.Of(connection.User)!).ConfigureAwait(false);
+            // Only a connection that was entered (and so counted by JoinUserAsync) leaves.
+            if (user is not null)
+            {
+                await bus.LeaveUserAsync(user).ConfigureAwait(false);
+            }
         }
     }
 

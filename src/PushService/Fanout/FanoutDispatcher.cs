@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using PushService.Diagnostics;
 using PushService.Protocol;
 
 namespace PushService.Fanout;
@@ -21,11 +22,13 @@ internal sealed class FanoutDispatcher : BackgroundService
 
     private readonly Channel<NotificationMessage> _queue = Channel.CreateUnbounded<NotificationMessage>(new() { SingleReader = true });
     private readonly LocalAudience _audience;
+    private readonly PushMetrics _metrics;
     private readonly ILogger<FanoutDispatcher> _logger;
 
-    public FanoutDispatcher(LocalAudience audience, ILogger<FanoutDispatcher> logger)
+    public FanoutDispatcher(LocalAudience audience, PushMetrics metrics, ILogger<FanoutDispatcher> logger)
     {
         _audience = audience;
+        _metrics = metrics;
         _logger = logger;
     }
 
@@ -46,10 +49,13 @@ internal sealed class FanoutDispatcher : BackgroundService
                     batch.Add(message);
                 }
                 Group(batch, groups);
+                long written = 0;
                 foreach (var group in groups)
                 {
-                    Write(group, pending);
+                    written += Write(group, pending);
                 }
+                // Every notification a connection gets is written here: the one place to count them.
+                _metrics.Delivered(written);
                 if (pending.Count > 0)
                 {
                     await WhenWrittenAsync(pending).ConfigureAwait(false);
@@ -96,32 +102,22 @@ internal sealed class FanoutDispatcher : BackgroundService
         }
     }
 
-    private void Write(Audience group, List<Task> pending)
+    /// <summary>Writes the group's messages to each of its connections here; answers how many writes.</summary>
+    private long Write(Audience group, List<Task> pending)
     {
+        long written = 0;
         try
         {
-            if (group.User is not null)
+            foreach (var connection in _audience.Of(group.User, group.Topic))
             {
-                if (_audience.OfUser(group.User) is { } connections)
+                foreach (var message in group.Messages)
                 {
-                    foreach (var (_, connection) in connections)
+                    var write = connection.WriteAsync(message);
+                    if (!write.IsCompletedSuccessfully)
                     {
-                        WriteAll(connection, group.Messages, pending);
+                        pending.Add(write.AsTask());
                     }
-                }
-            }
-            else if (group.Topic is null)
-            {
-                foreach (var connection in _audience.Everyone)
-                {
-                    WriteAll(connection, group.Messages, pending);
-                }
-            }
-            else if (_audience.Members(group.Topic) is { } members)
-            {
-                foreach (var (_, connection) in members)
-                {
-                    WriteAll(connection, group.Messages, pending);
+                    written++;
                 }
             }
         }
@@ -131,18 +127,7 @@ internal sealed class FanoutDispatcher : BackgroundService
             // what they miss when they see the next offset.
             FanoutLog.WriteFailed(_logger, group.Stream, ex);
         }
-    }
-
-    private static void WriteAll(HubConnectionContext connection, List<SerializedHubMessage> messages, List<Task> pending)
-    {
-        foreach (var message in messages)
-        {
-            var write = connection.WriteAsync(message);
-            if (!write.IsCompletedSuccessfully)
-            {
-                pending.Add(write.AsTask());
-            }
-        }
+        return written;
     }
 
     /// <summary>One stream — a user, a topic, or broadcast when both are null — and its messages in this batch.</summary>

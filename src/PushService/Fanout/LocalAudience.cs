@@ -18,22 +18,32 @@ internal sealed class LocalAudience
     private readonly Lock _gate = new();
 
     /// <summary>Every connection on this node: the audience of a broadcast.</summary>
-    public IEnumerable<HubConnectionContext> Everyone
+    public IEnumerable<HubConnectionContext> Everyone => Of(user: null, topic: null);
+
+    /// <summary>The topic's members on this node, or null when it has none.</summary>
+    public ConcurrentDictionary<string, HubConnectionContext>? Members(string topic) => _topics.GetValueOrDefault(topic);
+
+    /// <summary>
+    /// Who on this node receives a stream: the user's connections, the topic's members, or (both
+    /// null) everyone. Enumerates the live sets, never a copy (<c>Values</c> would copy them).
+    /// </summary>
+    public IEnumerable<HubConnectionContext> Of(string? user, string? topic)
     {
-        get
+        if (user is null && topic is null)
         {
             foreach (var pair in _connections)
             {
                 yield return pair.Value.Connection;
             }
         }
+        else if ((user is not null ? _users.GetValueOrDefault(user) : _topics.GetValueOrDefault(topic!)) is { } set)
+        {
+            foreach (var pair in set)
+            {
+                yield return pair.Value;
+            }
+        }
     }
-
-    /// <summary>The user's connections on this node, or null when it has none.</summary>
-    public ConcurrentDictionary<string, HubConnectionContext>? OfUser(string user) => _users.GetValueOrDefault(user);
-
-    /// <summary>The topic's members on this node, or null when it has none.</summary>
-    public ConcurrentDictionary<string, HubConnectionContext>? Members(string topic) => _topics.GetValueOrDefault(topic);
 
     /// <summary>Adds a connection of the given user.</summary>
     public void Add(HubConnectionContext connection, string user)
@@ -41,29 +51,27 @@ internal sealed class LocalAudience
         lock (_gate)
         {
             _connections[connection.ConnectionId] = new Member(connection, user);
-            _users.GetOrAdd(user, static _ => new(StringComparer.Ordinal))[connection.ConnectionId] = connection;
+            AddLocked(_users, user, connection);
         }
     }
 
-    /// <summary>Removes the connection and its topic memberships.</summary>
-    public void Remove(HubConnectionContext connection)
+    /// <summary>Removes the connection and its topic memberships; answers its user, or null when it was not here.</summary>
+    public string? Remove(HubConnectionContext connection)
     {
         if (!_connections.TryRemove(connection.ConnectionId, out var member))
         {
-            return;
+            return null;
         }
         lock (_gate)
         {
-            if (_users.TryGetValue(member.User, out var mine) && mine.TryRemove(connection.ConnectionId, out _) && mine.IsEmpty)
-            {
-                _users.TryRemove(member.User, out _);
-            }
+            RemoveLocked(_users, member.User, connection.ConnectionId);
             foreach (var topic in member.Topics ?? [])
             {
-                LeaveLocked(connection.ConnectionId, topic);
+                RemoveLocked(_topics, topic, connection.ConnectionId);
             }
             member.Topics = null;
         }
+        return member.User;
     }
 
     /// <summary>From now on the connection receives what is published to the topic.</summary>
@@ -78,7 +86,7 @@ internal sealed class LocalAudience
             }
             if ((member.Topics ??= new(StringComparer.Ordinal)).Add(topic))
             {
-                _topics.GetOrAdd(topic, static _ => new(StringComparer.Ordinal))[connectionId] = member.Connection;
+                AddLocked(_topics, topic, member.Connection);
             }
         }
     }
@@ -89,16 +97,20 @@ internal sealed class LocalAudience
         {
             if (_connections.TryGetValue(connectionId, out var member) && member.Topics?.Remove(topic) == true)
             {
-                LeaveLocked(connectionId, topic);
+                RemoveLocked(_topics, topic, connectionId);
             }
         }
     }
 
-    private void LeaveLocked(string connectionId, string topic)
+    private static void AddLocked(ConcurrentDictionary<string, ConcurrentDictionary<string, HubConnectionContext>> sets, string key, HubConnectionContext connection)
+        => sets.GetOrAdd(key, static _ => new(StringComparer.Ordinal))[connection.ConnectionId] = connection;
+
+    // An emptied set goes, so that a departed user or topic keeps nothing behind.
+    private static void RemoveLocked(ConcurrentDictionary<string, ConcurrentDictionary<string, HubConnectionContext>> sets, string key, string connectionId)
     {
-        if (_topics.TryGetValue(topic, out var members) && members.TryRemove(connectionId, out _) && members.IsEmpty)
+        if (sets.TryGetValue(key, out var set) && set.TryRemove(connectionId, out _) && set.IsEmpty)
         {
-            _topics.TryRemove(topic, out _);
+            sets.TryRemove(key, out _);
         }
     }
 
