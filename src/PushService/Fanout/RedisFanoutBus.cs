@@ -41,10 +41,15 @@ internal sealed class RedisFanoutBus(RedisConnection redis, FanoutDispatcher dis
     public LivePush? PushOnAppend(NotificationMessage template)
         => new(redis.Prefix + ":" + ChannelOf(template), JsonSerializer.SerializeToUtf8Bytes(template, FanoutJsonContext.Default.NotificationMessage));
 
+    /// <summary>
+    /// Only for a store that did not publish as it appended (the Redis store always does): the same
+    /// payload the append script would have sent, so that receivers read one format.
+    /// </summary>
     public async Task PublishAsync(NotificationMessage message)
     {
         var multiplexer = await redis.GetAsync().ConfigureAwait(false);
-        var payload = JsonSerializer.SerializeToUtf8Bytes(message, FanoutJsonContext.Default.NotificationMessage);
+        var head = Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{message.Offset}:{message.CreatedAt.ToBinary()}:{message.Epoch}\n"));
+        byte[] payload = [.. head, .. JsonSerializer.SerializeToUtf8Bytes(message, FanoutJsonContext.Default.NotificationMessage)];
         await multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(ChannelOf(message)), payload).ConfigureAwait(false);
     }
 
@@ -138,15 +143,15 @@ internal sealed class RedisFanoutBus(RedisConnection redis, FanoutDispatcher dis
     }
 
     /// <summary>
-    /// From the append script: <c>"offset:createdAt:epoch\n"</c>, then the message without its
-    /// position (<see cref="LivePush"/>). From <see cref="PublishAsync"/>: the message alone.
+    /// <c>"offset:createdAt:epoch\n"</c>, then the message whose position it gives
+    /// (<see cref="LivePush"/>): the append script fills in what the publisher could not know.
     /// </summary>
     internal static NotificationMessage Read(byte[] payload)
     {
         var newline = payload.AsSpan().IndexOf((byte)'\n');
         if (newline < 0)
         {
-            return JsonSerializer.Deserialize(payload, FanoutJsonContext.Default.NotificationMessage) ?? throw new JsonException("The message is empty.");
+            throw new FormatException("A live message without its position.");
         }
         // An epoch never contains ':' (HistoryRules.NewEpoch).
         var position = Encoding.ASCII.GetString(payload, 0, newline).Split(':');

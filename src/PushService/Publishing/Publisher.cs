@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.SignalR;
 using PushService.Delivery;
 using PushService.Diagnostics;
 using PushService.Fanout;
