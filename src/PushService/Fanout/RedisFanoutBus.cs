@@ -27,10 +27,12 @@ internal sealed class RedisFanoutBus(RedisConnection redis, FanoutDispatcher dis
 
     private readonly Dictionary<string, UserChannel> _users = new(StringComparer.Ordinal);
     private readonly Lock _usersGate = new();
-    private volatile bool _subscribed;
+    // Completes once this node hears the topic channel (the multiplexer re-subscribes after
+    // reconnects); canceled if the node stops first.
+    private readonly TaskCompletionSource _fanoutHeard = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>True once this node hears the topic channel; the multiplexer re-subscribes after reconnects.</summary>
-    public bool IsSubscribed => _subscribed;
+    /// <summary>True once this node hears the topic channel.</summary>
+    public bool IsSubscribed => _fanoutHeard.Task.IsCompletedSuccessfully;
 
     // Names without the prefix, for the multiplexer (it adds Push:RedisPrefix to every channel);
     // the append script publishes on the full name.
@@ -53,8 +55,14 @@ internal sealed class RedisFanoutBus(RedisConnection redis, FanoutDispatcher dis
         await multiplexer.GetSubscriber().PublishAsync(RedisChannel.Literal(ChannelOf(message)), payload).ConfigureAwait(false);
     }
 
+    /// <remarks>
+    /// Also waits for the topic channel: a connection goes on only once the node hears everything
+    /// addressed to it, as SignalR's backplane made connections wait for its own subscriptions.
+    /// Load balancers skip an unready node; a client that comes anyway waits here.
+    /// </remarks>
     public async Task JoinUserAsync(string user)
     {
+        await _fanoutHeard.Task.ConfigureAwait(false);
         Task<ChannelMessageQueue> subscribed;
         lock (_usersGate)
         {
@@ -103,22 +111,30 @@ internal sealed class RedisFanoutBus(RedisConnection redis, FanoutDispatcher dis
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                // Subscribing before the subscription connection is up would fail fast and, unlike
-                // a registered subscription, not be retried by the multiplexer: wait for it.
-                await redis.GetSubscribedAsync(stoppingToken).ConfigureAwait(false);
-                await SubscribeAsync("fanout").ConfigureAwait(false);
-                _subscribed = true;
-                return;
+                try
+                {
+                    // Subscribing before the subscription connection is up would fail fast and, unlike
+                    // a registered subscription, not be retried by the multiplexer: wait for it.
+                    await redis.GetSubscribedAsync(stoppingToken).ConfigureAwait(false);
+                    await SubscribeAsync("fanout").ConfigureAwait(false);
+                    _fanoutHeard.TrySetResult();
+                    return;
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    FanoutLog.SubscribeFailed(logger, ex);
+                    await Task.Delay(RetryDelay, stoppingToken).ConfigureAwait(false);
+                }
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                FanoutLog.SubscribeFailed(logger, ex);
-                await Task.Delay(RetryDelay, stoppingToken).ConfigureAwait(false);
-            }
+        }
+        finally
+        {
+            // Stopped before hearing it: connections waiting for it end with the node.
+            _fanoutHeard.TrySetCanceled(stoppingToken);
         }
     }
 
