@@ -14,7 +14,8 @@ public sealed class OfficialClient : IAsyncDisposable
 
     internal Inbox<NotificationMessage> Received { get; } = new();
 
-    public static async Task<OfficialClient> ConnectAsync(PushNode node, string token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false, bool reconnect = false)
+    /// <param name="awaitAdmission">Make one hub call so that the connection receives once this returns (<see cref="HubSession.AdmittedAsync"/>); off where a test counts the connection's calls.</param>
+    public static async Task<OfficialClient> ConnectAsync(PushNode node, string token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false, bool reconnect = false, bool awaitAdmission = true)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(node.Url, HubProtocolNames.HubPath), options =>
@@ -38,6 +39,10 @@ public sealed class OfficialClient : IAsyncDisposable
             return Task.CompletedTask;
         };
         await client.Connection.StartAsync().DefaultTimeout();
+        if (awaitAdmission)
+        {
+            await client.Connection.AdmittedAsync();
+        }
         return client;
     }
 

@@ -49,6 +49,7 @@ public sealed class LogScrubbingTests : IAsyncLifetime, IDisposable
             var received = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             connection.On<NotificationMessage>(HubProtocolNames.NotificationTarget, _ => received.TrySetResult());
             await connection.StartAsync().DefaultTimeout();
+            await connection.AdmittedAsync();
             using var publisher = _node.CreatePublisherClient();
             await publisher.PublishAsync(new { type = "t", users = new[] { user } });
             await received.Task.DefaultTimeout();
