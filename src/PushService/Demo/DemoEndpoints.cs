@@ -15,9 +15,10 @@ namespace PushService.Demo;
 /// <summary>
 /// The demo app (wwwroot, built on the TypeScript SDK) and the endpoints behind it: subscriber
 /// tokens minted on request and a publish endpoint that needs no API key, so the key never
-/// reaches the browser. Mapped in Development, or anywhere when <c>Push:Demo:Enabled</c> is true
-/// (<c>false</c> turns it off in Development too) — it lets anyone who reaches the node sign in
-/// as any user and publish.
+/// reaches the browser. Mapped in Development, or in another non-Production environment (a shared
+/// staging demo) when <c>Push:Demo:Enabled</c> is true (<c>false</c> turns it off in Development
+/// too). It lets anyone who reaches the node sign in as any user and publish, so a Production node
+/// refuses to start with it on.
 /// </summary>
 internal static class DemoEndpoints
 {
@@ -31,6 +32,12 @@ internal static class DemoEndpoints
         if (!(app.Configuration.GetValue<bool?>(EnabledKey) ?? isDevelopment))
         {
             return app;
+        }
+        if (app.Environment.IsProduction())
+        {
+            throw new OptionsValidationException(EnabledKey, typeof(bool),
+                [$"{EnabledKey} is true in Production. The demo mints subscriber tokens for any user and publishes without an API key, "
+                    + "so it never runs in Production: remove the setting, or run the demo node under another environment name (e.g. Staging)."]);
         }
         if (!isDevelopment)
         {

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using PushService.Tests.Infrastructure;
 
 namespace PushService.Tests.Hosting;
 
-/// <summary>The demo app and its token minting and publishing exist in Development, or where Push:Demo:Enabled says so.</summary>
+/// <summary>The demo app and its token minting and publishing exist in Development, or where Push:Demo:Enabled says so outside Production; never in Production.</summary>
 public sealed class DemoTests
 {
     [Fact]
@@ -46,11 +47,11 @@ public sealed class DemoTests
     }
 
     [Fact]
-    public async Task PushDemoEnabledServesTheDemoOutsideDevelopmentAndFalseTurnsItOffInDevelopment()
+    public async Task PushDemoEnabledServesTheDemoInStagingAndFalseTurnsItOffInDevelopment()
     {
         var enabled = PushNode.DefaultSettings();
         enabled["Push:Demo:Enabled"] = "true";
-        await using (var node = await PushNode.StartAsync(enabled, environment: "Production"))
+        await using (var node = await PushNode.StartAsync(enabled, environment: "Staging"))
         {
             using var http = new HttpClient { BaseAddress = node.Url };
             Assert.Contains("@pushservice/client", await http.GetStringAsync("/").DefaultTimeout(), StringComparison.Ordinal);
@@ -67,6 +68,17 @@ public sealed class DemoTests
             using var token = await http.PostAsJsonAsync("/demo/token", new { user = "alice" }).DefaultTimeout();
             Assert.Equal(HttpStatusCode.NotFound, token.StatusCode);
         }
+    }
+
+    [Fact]
+    public async Task ProductionNeverMintsTokensAndRefusesToStartWithTheDemoOn()
+    {
+        var settings = PushNode.DefaultSettings();
+        settings["Push:Demo:Enabled"] = "true";
+
+        var failure = Assert.IsType<OptionsValidationException>(await PushNode.StartFailureAsync(settings, environment: "Production"));
+
+        Assert.Contains(failure.Failures, f => f.Contains("Push:Demo:Enabled", StringComparison.Ordinal) && f.Contains("Production", StringComparison.Ordinal));
     }
 
     [Theory]
