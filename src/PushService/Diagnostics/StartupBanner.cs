@@ -29,8 +29,18 @@ internal sealed class StartupBanner(
             }
             if (environment.IsDevelopment())
             {
-                // Development only: where the demo is, and which key the README's curl examples use.
-                HostingLog.DevelopmentKey(logger, keys.Value.ApiKeys[0].Name, addresses.FirstOrDefault() ?? "");
+                // Development only: where the demo is, and the key to publish with, so a fresh
+                // `dotnet run` can be tried at once. No other environment ever logs a key.
+                var url = addresses.FirstOrDefault() ?? "";
+                if (keys.Value.ApiKeys.FirstOrDefault(k => k.Key.Length > 0) is { } key)
+                {
+                    HostingLog.DevelopmentKey(logger, url, key.Key, key.Name);
+                }
+                else
+                {
+                    // Keys given only as hashes: there is nothing to show.
+                    HostingLog.DevelopmentDemo(logger, url);
+                }
             }
         });
         return Task.CompletedTask;
