@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -187,6 +188,11 @@ public sealed partial class PushClient : IAsyncDisposable
         if (!Enum.IsDefined(options.Protocol))
         {
             throw new ArgumentException($"PushClientOptions.Protocol '{options.Protocol}' is not supported.", nameof(options));
+        }
+        if (options.Protocol == PushProtocol.MessagePack && (options.Transports & ~HttpTransportType.ServerSentEvents) == 0)
+        {
+            // SignalR's Server-Sent Events transport carries text only; a binary protocol needs another.
+            throw new ArgumentException("PushClientOptions.Protocol MessagePack needs WebSockets or long polling in PushClientOptions.Transports: Server-Sent Events carry text only.", nameof(options));
         }
         var builder = new UriBuilder(url);
         builder.Path = builder.Path.TrimEnd('/') + HubProtocolNames.HubPath;

@@ -34,6 +34,10 @@ public sealed class PushClientOptions
     /// Gets or sets the transports the client may use. The default is all of them:
     /// WebSockets, Server-Sent Events and long polling, tried in that order.
     /// </summary>
+    /// <remarks>
+    /// Server-Sent Events carry text only: with <see cref="PushProtocol.MessagePack"/> the client
+    /// skips them, and allowing nothing else is refused when the client is created.
+    /// </remarks>
     public HttpTransportType Transports { get; set; } =
         HttpTransportType.WebSockets | HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling;
 

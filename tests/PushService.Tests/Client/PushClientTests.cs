@@ -56,6 +56,22 @@ public sealed class PushClientTests : SingleNodeTest
     private sealed record EmailData(string Subject, int Count);
 
     [Fact]
+    public async Task MessagePackSkipsServerSentEventsAndRefusesThemAlone()
+    {
+        // Server-Sent Events carry text only: MessagePack with nothing else allowed is a clear error at once...
+        var refused = Assert.Throws<ArgumentException>(() => Client("alice", PushProtocol.MessagePack, HttpTransportType.ServerSentEvents));
+        Assert.Contains("Server-Sent Events", refused.Message, StringComparison.Ordinal);
+
+        // ...and with SSE and long polling allowed it goes over long polling.
+        await using var client = Client("alice", PushProtocol.MessagePack, HttpTransportType.ServerSentEvents | HttpTransportType.LongPolling);
+        var all = new Inbox<Notification>();
+        using var _ = client.OnAny(n => { all.Add(n); return Task.CompletedTask; });
+        await client.StartAsync().DefaultTimeout();
+        var id = await Publisher.PublishAsync(new { type = "t", users = new[] { "alice" } });
+        await all.WaitForAsync(n => n.Id == id);
+    }
+
+    [Fact]
     public async Task DisposedHandlerNoLongerRuns()
     {
         await using var client = Client("bob");

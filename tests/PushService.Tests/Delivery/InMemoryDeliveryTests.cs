@@ -143,12 +143,31 @@ public sealed class InMemoryDeliveryTests : SingleNodeTest
         Assert.Equal(DateTimeKind.Utc, received.CreatedAt.Kind);
     }
 
+    [Theory]
+    [InlineData(HttpTransportType.WebSockets)]
+    [InlineData(HttpTransportType.ServerSentEvents)]
+    [InlineData(HttpTransportType.LongPolling)]
+    public async Task ATokenInTheAccessTokenQueryParameterWorksOnEveryTransport(HttpTransportType transport)
+    {
+        // Browsers can't set headers on WebSocket or EventSource requests: the token rides in the URL.
+        await using var client = await OfficialClient.ConnectAsync(Node, TestTokens.For("gina", "news"), transport, tokenInQuery: true);
+        await client.SubscribeAsync("news");
+
+        var toGina = await Publisher.PublishAsync(new { type = "t", users = new[] { "gina" } });
+        var onNews = await Publisher.PublishAsync(new { type = "t", topics = new[] { "news" } });
+
+        Assert.Equal("gina", (await client.WaitForAsync(toGina)).User);
+        Assert.Equal("news", (await client.WaitForAsync(onNews)).Topic);
+    }
+
     [Fact]
     public async Task HubRefusesConnectionsWithoutAValidToken()
     {
         using var http = new HttpClient { BaseAddress = Node.Url };
         using var anonymous = await http.PostAsync("/hubs/notifications/negotiate?negotiateVersion=1", null);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var badQueryToken = await http.PostAsync("/hubs/notifications/negotiate?negotiateVersion=1&access_token=not-a-token", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, badQueryToken.StatusCode);
 
         var forged = TestTokens.Create(new System.Security.Claims.ClaimsIdentity([new("sub", "alice")]), DateTime.UtcNow.AddHours(1), signingKey: "another-signing-key-0123456789-0123456789");
         using var forgedRequest = new HttpRequestMessage(HttpMethod.Post, "/hubs/notifications/negotiate?negotiateVersion=1") { Headers = { { "Authorization", "Bearer " + forged } } };

@@ -15,12 +15,17 @@ public sealed class OfficialClient : IAsyncDisposable
     internal Inbox<NotificationMessage> Received { get; } = new();
 
     /// <param name="awaitAdmission">Make one hub call so that the connection receives once this returns (<see cref="HubSession.AdmittedAsync"/>); off where a test counts the connection's calls.</param>
-    public static async Task<OfficialClient> ConnectAsync(PushNode node, string token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false, bool reconnect = false, bool awaitAdmission = true)
+    /// <param name="tokenInQuery">Send the token as the <c>access_token</c> query parameter of every request, as browsers must, instead of an Authorization header.</param>
+    public static async Task<OfficialClient> ConnectAsync(PushNode node, string token, HttpTransportType transport = HttpTransportType.WebSockets, bool messagePack = false, bool reconnect = false, bool awaitAdmission = true, bool tokenInQuery = false)
     {
+        var hub = new Uri(node.Url, HubProtocolNames.HubPath + (tokenInQuery ? "?access_token=" + Uri.EscapeDataString(token) : ""));
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(node.Url, HubProtocolNames.HubPath), options =>
+            .WithUrl(hub, options =>
             {
-                options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                if (!tokenInQuery)
+                {
+                    options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                }
                 options.Transports = transport;
             });
         if (messagePack)
