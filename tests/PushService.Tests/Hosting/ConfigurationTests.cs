@@ -1,4 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PushService.Configuration;
+using PushService.History;
+using PushService.Lifecycle;
 using PushService.Tests.Infrastructure;
 
 namespace PushService.Tests.Hosting;
@@ -6,6 +10,25 @@ namespace PushService.Tests.Hosting;
 /// <summary>A bad configuration stops the node at start with a message naming the setting.</summary>
 public sealed class ConfigurationTests
 {
+    [Fact]
+    public async Task UnsetSettingsTakeTheDocumentedDefaults()
+    {
+        // Operators size Redis and retries from these numbers (README: configuration, guarantees).
+        var settings = PushNode.DefaultSettings();
+        settings.Remove("Push:RedisPrefix");
+        await using var node = await PushNode.StartAsync(settings);
+
+        var history = node.Services.GetRequiredService<IOptions<HistoryOptions>>().Value;
+        Assert.Equal(1000, history.Size);
+        Assert.Equal(TimeSpan.FromHours(24), history.Ttl);
+        Assert.Equal(TimeSpan.FromHours(24), history.IdempotencyWindow);
+        var limits = node.Services.GetRequiredService<IOptions<LimitsOptions>>().Value;
+        Assert.Equal(64 * 1024, limits.MaxDataBytes);
+        Assert.Equal(1000, limits.MaxBatchSize);
+        Assert.Equal(TimeSpan.FromSeconds(30), node.Services.GetRequiredService<IOptions<DrainOptions>>().Value.Timeout);
+        Assert.Equal("push", node.Services.GetRequiredService<IOptions<PushOptions>>().Value.RedisPrefix);
+    }
+
     public static TheoryData<string, string?, string> BadSettings => new()
     {
         { "Push:ApiKeys:0:Key", "short", "Push:ApiKeys:0:Key" },
