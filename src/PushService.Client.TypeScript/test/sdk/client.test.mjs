@@ -310,6 +310,39 @@ describe("PushClient when missed notifications are gone", () => {
   });
 });
 
+describe("PushClient when a stream's history is lost", () => {
+  test("after its node restarts without its memory store the app is told epochChanged, then gets the new epoch's notifications", async () => {
+    const first = await startNode({ nodeId: uniqueName("memory") });
+    const proxy = await startProxy(first);
+    const user = uniqueName("iris");
+    let second;
+    const { client, inbox, failures, states } = await connect(proxy.url, user);
+    try {
+      const old = await publish(first.url, { type: "old", users: [user] });
+      const delivered = await inbox.waitFor((n) => n.id === old, "the notification of the first epoch");
+
+      await first.kill("SIGKILL");
+      await states.waitFor((s) => s.state === "reconnecting", "reconnecting");
+      second = await startNode({ nodeId: uniqueName("memory") });
+      proxy.retarget(second);
+
+      const failure = await failures.waitFor(() => true, "the recovery failure");
+      assert.equal(failure.stream, `user:${user}`);
+      assert.equal(failure.reason, "epochChanged");
+      assert.notEqual(failure.position.epoch, delivered.epoch);
+      const next = await publish(second.url, { type: "next", users: [user] });
+      const fresh = await inbox.waitFor((n) => n.id === next, "the notification of the new epoch");
+      assert.deepEqual([fresh.offset, fresh.epoch], [failure.position.offset + 1, failure.position.epoch]);
+      assert.deepEqual(ids(inbox.items), [old, next]);
+      assert.deepEqual(client.positions[`user:${user}`], { offset: fresh.offset, epoch: fresh.epoch });
+    } finally {
+      await client.stop();
+      await proxy.close();
+      await stopAll(first, second);
+    }
+  });
+});
+
 describe("PushClient across nodes sharing Redis", () => {
   test("after its node is killed it resumes on another one (MessagePack): everything once, in order", async () => {
     const redis = await startRedis();
