@@ -2,9 +2,10 @@
 // redis-server. Network failures are real too: a TCP proxy drops the client's connections.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { JsonHubProtocol, MessageType } from "@microsoft/signalr";
 import { PushClient, PushErrorCodes, PushSubscriptionError, memoryPositions } from "../../dist/index.js";
 import { Inbox } from "../support/inbox.mjs";
-import { publish, startNode, startProxy, startRedis, stopAll, token, uniqueName } from "../support/service.mjs";
+import { publish, startNode, startProxy, startRedis, stopAll, token, uniqueName, within } from "../support/service.mjs";
 
 const FAST_RECONNECT = () => 200;
 
@@ -32,6 +33,43 @@ async function connect(url, user, { topics = [], tokenTopics = topics, ...option
 }
 
 const ids = (items) => items.map((n) => n.id);
+
+/**
+ * The JSON hub protocol, watched: what arrives live (`notification` invocations) and in Resume
+ * answers, as the service sent it — before the SDK orders and deduplicates it for the app — and a
+ * hook called as a Resume is written, before it leaves.
+ */
+class WatchedProtocol {
+  constructor() {
+    this.inner = new JsonHubProtocol();
+    this.name = this.inner.name;
+    this.version = this.inner.version;
+    this.transferFormat = this.inner.transferFormat;
+    this.live = new Inbox();
+    this.resumeAnswers = new Inbox();
+    this.resumeIds = new Set();
+    this.resumes = 0;
+    this.onResume = undefined;
+  }
+
+  parseMessages(input, logger) {
+    const messages = this.inner.parseMessages(input, logger);
+    for (const message of messages) {
+      if (message.type === MessageType.Invocation && message.target === "notification") this.live.add(message.arguments[0]);
+      if (message.type === MessageType.Completion && this.resumeIds.delete(message.invocationId)) this.resumeAnswers.add(message.result);
+    }
+    return messages;
+  }
+
+  writeMessage(message) {
+    if (message.type === MessageType.Invocation && message.target === "Resume") {
+      this.resumeIds.add(message.invocationId);
+      this.resumes++;
+      this.onResume?.();
+    }
+    return this.inner.writeMessage(message);
+  }
+}
 
 describe("PushClient against one node", () => {
   let node;
@@ -133,6 +171,59 @@ describe("PushClient against one node", () => {
     assert.equal(client.positions[`user:${user}`].offset, inbox.items.filter((n) => n.stream === `user:${user}`).at(-1).offset);
   });
 
+  test("live pushes that overlap the resume's replay after a reconnect reach the app once each, in order", async () => {
+    const slow = await startProxy(node);
+    const user = uniqueName("olive");
+    const stream = `user:${user}`;
+    const protocol = new WatchedProtocol();
+    let connected;
+    try {
+      connected = await connect(slow.url, user, { protocol });
+      const { inbox, states } = connected;
+      const before = [await publish(node.url, { type: "before", users: [user] }), await publish(node.url, { type: "before", users: [user] })];
+      await inbox.waitForCount((n) => n.type === "before", 2, "the notifications before the cut");
+
+      slow.cut();
+      await states.waitFor((s) => s.state === "reconnecting", "reconnecting");
+      const offline = [];
+      for (let i = 0; i < 3; i++) offline.push(await publish(node.url, { type: "offline", users: [user], data: i }));
+      // The next Resume is held in the proxy: the new connection already receives the user's
+      // notifications live, and the Resume, read later, replays them too.
+      const resumeSent = new Promise((resolve) => {
+        protocol.onResume = () => {
+          slow.hold();
+          protocol.onResume = undefined;
+          resolve();
+        };
+      });
+      slow.restore();
+      await within(resumeSent, 20_000, "the Resume on the new connection");
+      const overlap = [];
+      for (let i = 0; i < 3; i++) overlap.push(await publish(node.url, { type: "overlap", users: [user], data: i }));
+      await protocol.live.waitForCount((n) => overlap.includes(n.id), 3, "the overlapping notifications pushed live");
+      assert.deepEqual(inbox.items.filter((n) => n.type !== "before"), [], "nothing is handed on before the Resume answer");
+
+      slow.release();
+      const answer = (await protocol.resumeAnswers.waitForCount(() => true, 2, "the second connection's Resume answer"))[1];
+      const replayed = answer.streams.find((r) => r.stream === stream);
+      assert.equal(replayed.recovered, true);
+      assert.deepEqual(replayed.notifications.map((n) => n.id), [...offline, ...overlap], "the replay covers the live pushes");
+      await states.waitFor((s, i) => s.state === "connected" && i > states.items.findIndex((x) => x.state === "reconnecting"), "connected again");
+      const after = await publish(node.url, { type: "after", users: [user] });
+      await inbox.waitFor((n) => n.id === after, "the notification after the resume");
+
+      assert.deepEqual(ids(inbox.items), [...before, ...offline, ...overlap, after]);
+      const offsets = inbox.items.map((n) => n.offset);
+      assert.deepEqual(offsets, offsets.map((_, i) => offsets[0] + i), "offsets without gaps or repeats");
+      assert.equal(connected.client.positions[stream].offset, offsets.at(-1));
+      assert.equal(protocol.resumes, 2, "one Resume per connection: the overlap needed no gap fetch");
+    } finally {
+      slow.release();
+      await connected?.client.stop();
+      await slow.close();
+    }
+  });
+
   test("reconnects with a fresh token before the current one expires, without losing anything", async () => {
     const user = uniqueName("dave");
     // exp 8 s away: the client reconnects about 1.6 s before it.
@@ -215,6 +306,39 @@ describe("PushClient when missed notifications are gone", () => {
       await client.stop();
       await proxy.close();
       await stopAll(node);
+    }
+  });
+});
+
+describe("PushClient when a stream's history is lost", () => {
+  test("after its node restarts without its memory store the app is told epochChanged, then gets the new epoch's notifications", async () => {
+    const first = await startNode({ nodeId: uniqueName("memory") });
+    const proxy = await startProxy(first);
+    const user = uniqueName("iris");
+    let second;
+    const { client, inbox, failures, states } = await connect(proxy.url, user);
+    try {
+      const old = await publish(first.url, { type: "old", users: [user] });
+      const delivered = await inbox.waitFor((n) => n.id === old, "the notification of the first epoch");
+
+      await first.kill("SIGKILL");
+      await states.waitFor((s) => s.state === "reconnecting", "reconnecting");
+      second = await startNode({ nodeId: uniqueName("memory") });
+      proxy.retarget(second);
+
+      const failure = await failures.waitFor(() => true, "the recovery failure");
+      assert.equal(failure.stream, `user:${user}`);
+      assert.equal(failure.reason, "epochChanged");
+      assert.notEqual(failure.position.epoch, delivered.epoch);
+      const next = await publish(second.url, { type: "next", users: [user] });
+      const fresh = await inbox.waitFor((n) => n.id === next, "the notification of the new epoch");
+      assert.deepEqual([fresh.offset, fresh.epoch], [failure.position.offset + 1, failure.position.epoch]);
+      assert.deepEqual(ids(inbox.items), [old, next]);
+      assert.deepEqual(client.positions[`user:${user}`], { offset: fresh.offset, epoch: fresh.epoch });
+    } finally {
+      await client.stop();
+      await proxy.close();
+      await stopAll(first, second);
     }
   });
 });

@@ -160,11 +160,15 @@ export async function startNode({ nodeId = uniqueName("node"), redis, settings =
 
 /**
  * A TCP proxy in front of a node: `cut()` drops every connection through it and refuses new
- * ones until `restore()` — a network failure the client cannot tell from a real one.
+ * ones until `restore()` — a network failure the client cannot tell from a real one. `hold()`
+ * keeps what clients send from reaching the node (in order, until `release()`), while the node's
+ * messages still reach the clients: a slow uplink, to make a call's answer come late.
  */
 export async function startProxy(target) {
   const sockets = new Set();
   let refusing = false;
+  let holding = false;
+  const held = [];
   let connections = 0;
   let targetPort = target.port;
   const server = net.createServer((client) => {
@@ -181,8 +185,9 @@ export async function startProxy(target) {
         sockets.delete(a);
         b.destroy();
       });
-      a.pipe(b);
     }
+    client.on("data", (chunk) => (holding ? held.push([upstream, chunk]) : upstream.write(chunk)));
+    upstream.pipe(client);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address();
@@ -197,6 +202,15 @@ export async function startProxy(target) {
     },
     restore() {
       refusing = false;
+    },
+    /** From now on, what clients send waits in the proxy. */
+    hold() {
+      holding = true;
+    },
+    /** Sends on what was held, in order, and stops holding. */
+    release() {
+      holding = false;
+      for (const [socket, chunk] of held.splice(0)) if (!socket.destroyed) socket.write(chunk);
     },
     /** New connections go to another node, as a load balancer sends clients of a dead node elsewhere. */
     retarget(node) {
