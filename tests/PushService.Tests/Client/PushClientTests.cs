@@ -201,6 +201,37 @@ public sealed class PushClientTests : SingleNodeTest
     }
 
     [Fact]
+    public async Task WhenReconnectingGivesUpClosedIsRaisedWithTheError()
+    {
+        await using var client = new PushClient(new PushClientOptions
+        {
+            Url = Node.Url,
+            AccessTokenProvider = () => Task.FromResult<string?>(TestTokens.For("hank")),
+            ReconnectPolicy = new GiveUpAfter(2),
+        });
+        var reconnecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnecting += _ => { reconnecting.TrySetResult(); return Task.CompletedTask; };
+        client.Closed += ex => { closed.TrySetResult(ex); return Task.CompletedTask; };
+        await client.StartAsync().DefaultTimeout();
+
+        // The node goes away for good: two attempts fail, the policy gives up, the app is told.
+        await Node.DisposeAsync();
+        Node = await PushNode.StartAsync();
+
+        await reconnecting.Task.DefaultTimeout();
+        Assert.NotNull(await closed.Task.DefaultTimeout(TimeSpan.FromSeconds(30)));
+        Assert.Equal(PushConnectionState.Disconnected, client.State);
+    }
+
+    /// <summary>Retries at once, <paramref name="attempts"/> times, then gives up.</summary>
+    private sealed class GiveUpAfter(int attempts) : Microsoft.AspNetCore.SignalR.Client.IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(Microsoft.AspNetCore.SignalR.Client.RetryContext retryContext) =>
+            retryContext.PreviousRetryCount < attempts ? TimeSpan.Zero : null;
+    }
+
+    [Fact]
     public async Task StartWithABadTokenFails()
     {
         await using var client = new PushClient(new PushClientOptions
