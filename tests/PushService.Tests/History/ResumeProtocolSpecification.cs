@@ -292,12 +292,13 @@ public sealed class RedisResumeProtocolTests(RedisServer redis) : ResumeProtocol
 {
     private readonly List<PushNode> _nodes = [];
 
+    private readonly string _prefix = "resume-" + Guid.NewGuid().ToString("N")[..8];
+
     protected override async Task<(PushNode Publish, PushNode Subscribe)> StartNodesAsync(Dictionary<string, string?> extraSettings)
     {
-        var prefix = "resume-" + Guid.NewGuid().ToString("N")[..8];
         for (var i = 0; i < 2; i++)
         {
-            var settings = PushNode.DefaultSettings(redis.ConnectionString, prefix);
+            var settings = PushNode.DefaultSettings(redis.ConnectionString, _prefix);
             foreach (var (key, value) in extraSettings)
             {
                 settings[key] = value;
@@ -305,6 +306,31 @@ public sealed class RedisResumeProtocolTests(RedisServer redis) : ResumeProtocol
             _nodes.Add(await PushNode.StartAsync(settings));
         }
         return (_nodes[0], _nodes[1]);
+    }
+
+    [Fact]
+    public async Task AGapLargerThanThisNodeServesIsNotRecoveredRatherThanPartly()
+    {
+        // Mid-rollout of a smaller Push:History:Size: another node keeps 50 per stream, this one
+        // (SubscribeNode) serves at most 5. Ten missed are still stored, but an answer with five
+        // of them must not claim to be the whole gap.
+        var settings = PushNode.DefaultSettings(redis.ConnectionString, _prefix);
+        settings["Push:History:Size"] = "50";
+        await using var larger = await PushNode.StartAsync(settings);
+        using var publisher = larger.CreatePublisherClient();
+        var user = "carol-" + Guid.NewGuid().ToString("N")[..8];
+        await using var client = await OfficialClient.ConnectAsync(SubscribeNode, TestTokens.For(user));
+        var epoch = (await client.WaitForAsync(await publisher.PublishAsync(new { type = "t", users = new[] { user } }))).Epoch;
+        for (var i = 0; i < 10; i++)
+        {
+            await publisher.PublishAsync(new { type = "t", users = new[] { user } });
+        }
+
+        var recovery = (await client.ResumeAsync(HubSession.At("user:" + user, 1, epoch))).For("user:" + user);
+
+        Assert.False(recovery.Recovered);
+        Assert.Empty(recovery.Notifications);
+        Assert.Equal((11L, epoch), (recovery.Offset, recovery.Epoch));
     }
 
     protected override async Task StopNodesAsync()
