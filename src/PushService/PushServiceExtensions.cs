@@ -45,8 +45,11 @@ public static class PushServiceExtensions
         if (push.UsesRedis)
         {
             services.TryAddSingleton<RedisConnection>();
-            services.TryAddSingleton<IHistoryStore, RedisHistoryStore>();
-            services.TryAddSingleton<IPresenceStore, RedisPresenceStore>();
+            // Redis failures are counted (push.redis.errors) where every caller goes through.
+            services.TryAddSingleton<RedisHistoryStore>();
+            services.TryAddSingleton<IHistoryStore>(sp => new ErrorCountingHistoryStore(sp.GetRequiredService<RedisHistoryStore>(), sp.GetRequiredService<PushMetrics>()));
+            services.TryAddSingleton<RedisPresenceStore>();
+            services.TryAddSingleton<IPresenceStore>(sp => new ErrorCountingPresenceStore(sp.GetRequiredService<RedisPresenceStore>(), sp.GetRequiredService<PushMetrics>()));
             services.AddHostedService<PresenceRenewal>();
             services.TryAddSingleton<BackplaneMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<BackplaneMonitor>());
