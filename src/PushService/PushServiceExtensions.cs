@@ -73,8 +73,8 @@ public static class PushServiceExtensions
         services.AddSingleton<DrainState>();
         services.AddSingleton<DrainingGate>();
         services.AddHostedService<GracefulDrain>();
-        // The host waits for the drain, plus a little for the rest of shutdown.
-        services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.Timeout + TimeSpan.FromSeconds(5));
+        // The host waits for the drain (Delay included), plus a little for the rest of shutdown.
+        services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.Timeout + DrainOptions.ShutdownAfterDrain);
 
         services.AddSingleton<PushMetrics>();
         services.AddOpenTelemetry().WithMetrics(meters =>

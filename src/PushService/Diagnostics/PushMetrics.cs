@@ -40,7 +40,7 @@ internal sealed class PushMetrics
         _keyPublishes = meter.CreateCounter<long>("push.key.publishes", "{notification}",
             "Notifications each API key (by name) was allowed to publish: within its scope and rate.");
         _pushed = meter.CreateCounter<long>("push.pushed", "{notification}",
-            "Notifications stored and pushed to a stream (one per user, topic or broadcast addressed); SignalR fans each out to the stream's connections.");
+            "Notifications stored and pushed to a stream (one per user, topic or broadcast addressed); each node's fan-out writes it to the stream's connections there.");
         _delivered = meter.CreateCounter<long>("push.deliveries", "{notification}",
             "Notifications written to connections on this node: one per connection a push reached.");
         _replayed = meter.CreateCounter<long>("push.replayed", "{notification}",
