@@ -45,8 +45,11 @@ public static class PushServiceExtensions
         if (push.UsesRedis)
         {
             services.TryAddSingleton<RedisConnection>();
-            services.TryAddSingleton<IHistoryStore, RedisHistoryStore>();
-            services.TryAddSingleton<IPresenceStore, RedisPresenceStore>();
+            // Redis failures are counted (push.redis.errors) where every caller goes through.
+            services.TryAddSingleton<RedisHistoryStore>();
+            services.TryAddSingleton<IHistoryStore>(sp => new ErrorCountingHistoryStore(sp.GetRequiredService<RedisHistoryStore>(), sp.GetRequiredService<PushMetrics>()));
+            services.TryAddSingleton<RedisPresenceStore>();
+            services.TryAddSingleton<IPresenceStore>(sp => new ErrorCountingPresenceStore(sp.GetRequiredService<RedisPresenceStore>(), sp.GetRequiredService<PushMetrics>()));
             services.AddHostedService<PresenceRenewal>();
             services.TryAddSingleton<BackplaneMonitor>();
             services.AddHostedService(sp => sp.GetRequiredService<BackplaneMonitor>());
@@ -70,8 +73,8 @@ public static class PushServiceExtensions
         services.AddSingleton<DrainState>();
         services.AddSingleton<DrainingGate>();
         services.AddHostedService<GracefulDrain>();
-        // The host waits for the drain, plus a little for the rest of shutdown.
-        services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.Timeout + TimeSpan.FromSeconds(5));
+        // The host waits for the drain (Delay included), plus a little for the rest of shutdown.
+        services.AddOptions<HostOptions>().Configure<IOptions<DrainOptions>>((host, drain) => host.ShutdownTimeout = drain.Value.Timeout + DrainOptions.ShutdownAfterDrain);
 
         services.AddSingleton<PushMetrics>();
         services.AddOpenTelemetry().WithMetrics(meters =>

@@ -23,12 +23,14 @@ internal sealed class FanoutDispatcher : BackgroundService
     private readonly Channel<NotificationMessage> _queue = Channel.CreateUnbounded<NotificationMessage>(new() { SingleReader = true });
     private readonly LocalAudience _audience;
     private readonly PushMetrics _metrics;
+    private readonly TimeProvider _time;
     private readonly ILogger<FanoutDispatcher> _logger;
 
-    public FanoutDispatcher(LocalAudience audience, PushMetrics metrics, ILogger<FanoutDispatcher> logger)
+    public FanoutDispatcher(LocalAudience audience, PushMetrics metrics, TimeProvider time, ILogger<FanoutDispatcher> logger)
     {
         _audience = audience;
         _metrics = metrics;
+        _time = time;
         _logger = logger;
     }
 
@@ -52,10 +54,12 @@ internal sealed class FanoutDispatcher : BackgroundService
                 long written = 0;
                 foreach (var group in groups)
                 {
-                    written += Write(group, pending);
+                    group.Written = Write(group, pending);
+                    written += group.Written;
                 }
                 // Every notification a connection gets is written here: the one place to count them.
                 _metrics.Delivered(written);
+                RecordLatency(groups);
                 if (pending.Count > 0)
                 {
                     await WhenWrittenAsync(pending).ConfigureAwait(false);
@@ -87,6 +91,25 @@ internal sealed class FanoutDispatcher : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Publish to send, once per notification this pass wrote to at least one connection: one clock
+    /// reading per pass and no tags, so the fan-out path allocates nothing for it.
+    /// </summary>
+    private void RecordLatency(List<Audience> groups)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        foreach (var group in groups)
+        {
+            if (group.Written > 0)
+            {
+                foreach (var (_, createdAt) in group.Messages)
+                {
+                    _metrics.DeliveryLatency(now - createdAt);
+                }
+            }
+        }
+    }
+
     /// <summary>Splits the batch by stream, keeping each stream's messages in arrival order.</summary>
     private static void Group(List<NotificationMessage> batch, List<Audience> groups)
     {
@@ -98,7 +121,7 @@ internal sealed class FanoutDispatcher : BackgroundService
                 group = new Audience(message.Stream, message.User, message.Topic);
                 groups.Add(group);
             }
-            group.Messages.Add(new SerializedHubMessage(new InvocationMessage(HubProtocolNames.NotificationTarget, [message])));
+            group.Messages.Add((new SerializedHubMessage(new InvocationMessage(HubProtocolNames.NotificationTarget, [message])), message.CreatedAt));
         }
     }
 
@@ -110,7 +133,7 @@ internal sealed class FanoutDispatcher : BackgroundService
         {
             foreach (var connection in _audience.Of(group.User, group.Topic))
             {
-                foreach (var message in group.Messages)
+                foreach (var (message, _) in group.Messages)
                 {
                     var write = connection.WriteAsync(message);
                     if (!write.IsCompletedSuccessfully)
@@ -133,6 +156,10 @@ internal sealed class FanoutDispatcher : BackgroundService
     /// <summary>One stream — a user, a topic, or broadcast when both are null — and its messages in this batch.</summary>
     private sealed record Audience(string Stream, string? User, string? Topic)
     {
-        public List<SerializedHubMessage> Messages { get; } = [];
+        /// <summary>The messages as sent, each with its acceptance time (createdAt) for the latency.</summary>
+        public List<(SerializedHubMessage Message, DateTime CreatedAt)> Messages { get; } = [];
+
+        /// <summary>Writes this pass made of the group's messages.</summary>
+        public long Written { get; set; }
     }
 }

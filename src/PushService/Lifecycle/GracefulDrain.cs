@@ -6,7 +6,9 @@ namespace PushService.Lifecycle;
 /// <summary>
 /// On SIGTERM, before SignalR closes every connection at once: turn unready, refuse new hub
 /// connections, ask each client to reconnect (they go to another node and resume from their
-/// positions), and wait for in-flight publishes — within <see cref="DrainOptions.Timeout"/>.
+/// positions), and wait for in-flight publishes — all within <see cref="DrainOptions.Timeout"/>,
+/// the <see cref="DrainOptions.Delay"/> included: one deadline is simpler to size an orchestrator's
+/// grace period by than a sum.
 /// </summary>
 /// <remarks>
 /// SignalR closes its connections from an <c>ApplicationStopping</c> callback registered when the

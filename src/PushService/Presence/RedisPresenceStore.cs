@@ -42,8 +42,12 @@ internal sealed class RedisPresenceStore(RedisConnection redis, IOptions<Presenc
             writes.Add(batch.SortedSetAddAsync(key, connectionId, expiry));
             writes.Add(batch.KeyExpireAsync(key, Lease * 2));
         }
-        batch.Execute();
-        await Guard(() => Task.WhenAll(writes)).ConfigureAwait(false);
+        // With commands failing fast, Execute itself throws while Redis is down.
+        await Guard(() =>
+        {
+            batch.Execute();
+            return Task.WhenAll(writes);
+        }).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<int>> CountAsync(IReadOnlyList<string> users, CancellationToken cancellationToken = default)
@@ -60,8 +64,11 @@ internal sealed class RedisPresenceStore(RedisConnection redis, IOptions<Presenc
             trims.Add(batch.SortedSetRemoveRangeByScoreAsync(key, double.NegativeInfinity, now, Exclude.Stop));
             counts.Add(batch.SortedSetLengthAsync(key, now, double.PositiveInfinity, Exclude.Start));
         }
-        batch.Execute();
-        await Guard(() => Task.WhenAll(trims.Concat(counts))).ConfigureAwait(false);
+        await Guard(() =>
+        {
+            batch.Execute();
+            return Task.WhenAll(trims.Concat(counts));
+        }).ConfigureAwait(false);
         return [.. counts.Select(c => (int)c.Result)];
     }
 

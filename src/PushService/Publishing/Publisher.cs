@@ -58,8 +58,8 @@ internal sealed class Publisher(
         }
         catch (StoreUnavailableException ex)
         {
+            // The store counted its Redis errors (push.redis.errors, operation "append").
             PublishingLog.StoreUnavailable(logger, ex);
-            metrics.StoreError();
             metrics.Published("unavailable", notifications.Count);
             throw;
         }
@@ -127,6 +127,7 @@ internal sealed class Publisher(
         {
             // Stored but not pushed: subscribers get it from the stream on their next gap or resume.
             PublishingLog.PushFailed(logger, ex);
+            metrics.RedisError("publish", sends.Count(s => s.IsFaulted));
         }
     }
 

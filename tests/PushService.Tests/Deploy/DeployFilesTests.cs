@@ -134,11 +134,15 @@ public sealed partial class DeployFilesTests
     [Fact]
     public void StoppingGivesTheDrainTime()
     {
-        // Kubernetes: SIGKILL only after the drain's delay and timeout.
+        // Kubernetes: SIGKILL only after the node is gone. The drain's timeout bounds the whole
+        // drain, its delay included; the host then has a few seconds for the rest of shutdown.
         var deployment = DeployFiles.KubernetesObject("Deployment");
         var drain = Drain(KubernetesEnvironment());
+        var exit = drain.Timeout + DrainOptions.ShutdownAfterDrain;
         var grace = TimeSpan.FromSeconds(deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"].Int);
-        Assert.True(grace > drain.Timeout + drain.Delay, $"terminationGracePeriodSeconds {grace.TotalSeconds} must exceed Push:Drain:Timeout + Delay = {(drain.Timeout + drain.Delay).TotalSeconds} s");
+        Assert.True(grace > exit, $"terminationGracePeriodSeconds {grace.TotalSeconds} must exceed Push:Drain:Timeout + {DrainOptions.ShutdownAfterDrain.TotalSeconds} s = {exit.TotalSeconds} s");
+        // The delay is spent out of the timeout: clients need time left to move.
+        Assert.True(drain.Delay < drain.Timeout, "Push__Drain__Delay must be less than Push__Drain__Timeout");
         // Behind a Service the endpoint must disappear before clients are asked to reconnect.
         Assert.True(drain.Delay > TimeSpan.Zero, "Kubernetes needs Push__Drain__Delay > 0");
 
@@ -147,7 +151,8 @@ public sealed partial class DeployFilesTests
         {
             var stop = node.Find("stop_grace_period") is { } period ? DeployFiles.ComposeDuration(period.String) : TimeSpan.FromSeconds(10);
             var nodeDrain = Drain(DeployFiles.ComposeEnvironment(node));
-            Assert.True(stop > nodeDrain.Timeout + nodeDrain.Delay, $"{name}: stop_grace_period {stop.TotalSeconds} s must exceed Push:Drain:Timeout + Delay = {(nodeDrain.Timeout + nodeDrain.Delay).TotalSeconds} s");
+            var nodeExit = nodeDrain.Timeout + DrainOptions.ShutdownAfterDrain;
+            Assert.True(stop > nodeExit, $"{name}: stop_grace_period {stop.TotalSeconds} s must exceed Push:Drain:Timeout + {DrainOptions.ShutdownAfterDrain.TotalSeconds} s = {nodeExit.TotalSeconds} s");
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Connections;
 using PushService.Tests.Infrastructure;
 
 namespace PushService.Tests.Diagnostics;
@@ -60,7 +61,48 @@ public sealed partial class MetricsTests : SingleNodeTest
         Assert.Equal(2, Value(after, "push_connections"));
         Assert.Equal(1, Value(after, "push_subscriptions"));
         Assert.Equal(7, Value(after, "push_publish_duration_seconds_count") - Value(before, "push_publish_duration_seconds_count"));
+        // Publish to send: once per notification written here (every pushed one reached someone), not per connection.
+        Assert.Equal(12, Value(after, "push_delivery_latency_seconds_count") - Value(before, "push_delivery_latency_seconds_count"));
         Assert.Equal(0, Value(after, "push_draining"));
         Assert.Contains("signalr_server_active_connections", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeliveryLatencyIsRecordedOncePerNotificationWrittenNotPerConnection()
+    {
+        await using var first = await OfficialClient.ConnectAsync(Node, TestTokens.For("lea"));
+        await using var second = await OfficialClient.ConnectAsync(Node, TestTokens.For("lea"));
+        await using var third = await OfficialClient.ConnectAsync(Node, TestTokens.For("lea"), messagePack: true);
+        var before = await ScrapeAsync();
+
+        for (var i = 0; i < 4; i++)
+        {
+            await Publisher.PublishAsync(new { type = "t", users = new[] { "lea" } });
+        }
+        // Stored and pushed, but no connection of this node is its audience: nothing sent, nothing measured.
+        await Publisher.PublishAsync(new { type = "t", users = new[] { "nobody-here" } });
+        var sentinel = await Publisher.PublishAsync(new { type = "sentinel", users = new[] { "lea" } });
+        await first.WaitForAsync(sentinel);
+        await second.WaitForAsync(sentinel);
+        await third.WaitForAsync(sentinel);
+
+        var after = await ScrapeAsync();
+        Assert.Equal(15, Value(after, "push_deliveries_total") - Value(before, "push_deliveries_total"));
+        Assert.Equal(5, Value(after, "push_delivery_latency_seconds_count") - Value(before, "push_delivery_latency_seconds_count"));
+    }
+
+    [Fact]
+    public async Task ConnectionsAreCountedByTransport()
+    {
+        await using var webSockets = await OfficialClient.ConnectAsync(Node, TestTokens.For("tia"));
+        await using var sse = await OfficialClient.ConnectAsync(Node, TestTokens.For("tia"), HttpTransportType.ServerSentEvents);
+        await using var longPolling = await OfficialClient.ConnectAsync(Node, TestTokens.For("tia"), HttpTransportType.LongPolling);
+        await using var secondLongPolling = await OfficialClient.ConnectAsync(Node, TestTokens.For("tia"), HttpTransportType.LongPolling);
+
+        var scrape = await ScrapeAsync();
+        Assert.Equal(1, Labelled(scrape, "signalr_server_active_connections", "signalr_transport=\"web_sockets\""));
+        Assert.Equal(1, Labelled(scrape, "signalr_server_active_connections", "signalr_transport=\"server_sent_events\""));
+        Assert.Equal(2, Labelled(scrape, "signalr_server_active_connections", "signalr_transport=\"long_polling\""));
+        Assert.Equal(4, Value(scrape, "push_connections"));
     }
 }
