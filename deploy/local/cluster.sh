@@ -176,13 +176,21 @@ signal_process() {
   echo "sent SIG$signal to $name (pid $pid)"
 }
 
+# Whether the process runs (not a zombie: that has no command line). Unlike live_pid, true
+# also while a node's shell is still on its way to exec dotnet.
+running() {
+  local cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)" || return 1
+  [ -n "$cmdline" ]
+}
+
 # Polls until the check passes; fails early when the process it waits for died.
 wait_until() {
-  local what="$1" name="$2" program="$3" seconds="$4"
-  shift 4
+  local what="$1" name="$2" seconds="$3"
+  shift 3
   local tries=$((seconds * 10))
   until "$@"; do
-    live_pid "$name" "$program" >/dev/null \
+    running "$(cat "$dir/$name.pid")" \
       || die "$what exited while starting; the end of $dir/$name.log:$(printf '\n')$(tail -n 15 "$dir/$name.log" 2>/dev/null)"
     tries=$((tries - 1))
     [ "$tries" -gt 0 ] || die "$what did not come up within $seconds s (logs: $dir)"
@@ -219,7 +227,7 @@ start_redis() {
   nohup redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir" "${persistence[@]}" \
     >>"$dir/redis.log" 2>&1 &
   echo $! >"$dir/redis.pid"
-  wait_until "redis-server on port $redis_port" redis redis-server 10 redis_answers
+  wait_until "redis-server on port $redis_port" redis 10 redis_answers
   echo "started redis (pid $(cat "$dir/redis.pid"), 127.0.0.1:$redis_port$([ "$aof" != "0" ] && echo ", AOF in $dir"))"
 }
 
@@ -252,7 +260,7 @@ start_node() {
 }
 
 wait_node_ready() {
-  wait_until "node$1 ($(node_url "$1"))" "node$1" PushService.dll 60 ready "$(node_url "$1")"
+  wait_until "node$1 ($(node_url "$1"))" "node$1" 60 ready "$(node_url "$1")"
   echo "node$1 ready (pid $(cat "$dir/node$1.pid"), $(node_url "$1"))"
 }
 
@@ -322,7 +330,7 @@ start_nginx() {
   "$binary" -t -q -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" 2>>"$dir/nginx.log" || die "nginx rejected its config (see $dir/nginx.log)"
   nohup "$binary" -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" -g "daemon off;" >>"$dir/nginx.log" 2>&1 &
   echo $! >"$dir/nginx.pid"
-  wait_until "nginx on port $port" nginx nginx 10 ready "http://127.0.0.1:$port"
+  wait_until "nginx on port $port" nginx 10 ready "http://127.0.0.1:$port"
   echo "started nginx (pid $(cat "$dir/nginx.pid"), http://127.0.0.1:$port)"
 }
 

@@ -23,7 +23,6 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : ClusterScena
     [Fact]
     public Task ARollingRestartUnderLoadLosesAndRepeatsNothingAndSpreadsTheReconnects() => RunAsync(new()
     {
-        LoadBalancer = true,
         Settings = new Dictionary<string, string?> { ["Push:Drain:Timeout"] = DrainTimeout.ToString("c", CultureInfo.InvariantCulture) },
     }, async cluster =>
     {

@@ -18,7 +18,7 @@ public sealed class TransportTests(ITestOutputHelper output) : ClusterScenario(o
     private static readonly HttpTransportType[] Transports = [HttpTransportType.WebSockets, HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling];
 
     [Fact]
-    public Task EveryTransportThroughNginxWithTheSdkAndTheJavaScriptClientGetsPublishesFromEveryNode() => RunAsync(new() { LoadBalancer = true }, async cluster =>
+    public Task EveryTransportThroughNginxWithTheSdkAndTheJavaScriptClientGetsPublishesFromEveryNode() => RunAsync(new(), async cluster =>
     {
         var balancer = cluster.LoadBalancer!;
         // The SDK: each transport on each node.
