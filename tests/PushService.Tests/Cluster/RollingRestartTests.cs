@@ -68,7 +68,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : ClusterScena
         await publisher.AcceptedAtLeastAsync(Notifications / 10).WaitAsync(TimeSpan.FromSeconds(20));
 
         // One probe key per node, to see when nginx sends that node's clients to it again.
-        var balancer = cluster.LoadBalancer!;
+        var balancer = cluster.LoadBalancer;
         var probes = new Dictionary<ServiceProcess, string>();
         foreach (var node in cluster.Nodes)
         {
