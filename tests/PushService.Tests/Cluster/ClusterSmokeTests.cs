@@ -4,12 +4,12 @@ using Xunit.Abstractions;
 
 namespace PushService.Tests.Cluster;
 
-/// <summary>The harness itself: node processes, nginx from the operator's config, the ledger.</summary>
+/// <summary>The harness itself: a cluster from cluster.sh (node processes, nginx from the operator's config), the ledger, /metrics.</summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterSmokeTests(ITestOutputHelper output) : ClusterScenario(output)
 {
     [Fact]
-    public Task ThreeNodeProcessesBehindNginxDeliverAPublishToClientsOnEveryNode() => RunAsync(new() { LoadBalancer = true }, async cluster =>
+    public Task ThreeNodeProcessesBehindNginxDeliverAPublishToClientsOnEveryNode() => RunAsync(new(), async cluster =>
     {
         var subscribers = new List<LedgerSubscriber>();
         foreach (var (node, i) in cluster.Nodes.Select((n, i) => (n, i)))
@@ -18,7 +18,7 @@ public sealed class ClusterSmokeTests(ITestOutputHelper output) : ClusterScenari
         }
         // The access log names the node that answered each client's negotiation (the WebSocket
         // requests are logged when they end).
-        var negotiations = (await File.ReadAllLinesAsync(cluster.LoadBalancer!.AccessLogPath)).Where(l => l.Contains("/negotiate", StringComparison.Ordinal)).ToList();
+        var negotiations = (await File.ReadAllLinesAsync(cluster.LoadBalancer.AccessLogPath)).Where(l => l.Contains("/negotiate", StringComparison.Ordinal)).ToList();
         foreach (var node in cluster.Nodes)
         {
             Assert.Contains(negotiations, l => l.Contains($"upstream={node.Address}/200", StringComparison.Ordinal));
@@ -78,21 +78,6 @@ public sealed class ClusterSmokeTests(ITestOutputHelper output) : ClusterScenari
         await Publish(cluster, http, new PublishItem("after", ["restart-user"], []));
         await cluster.AssertEveryoneCompleteAsync(TaskTimeoutExtensions.DefaultTimeoutSpan);
     });
-
-    [Fact]
-    public async Task TheOperatorConfigRendersWithTheTestNodesAndKeepsItsUpstreamParameters()
-    {
-        var template = await File.ReadAllTextAsync(LoadBalancer.TemplatePath);
-
-        var rendered = LoadBalancer.Render(template, ["127.0.0.1:5001", "127.0.0.1:5002"], 8080, "/tmp/push-test/access.log");
-
-        Assert.Contains("    server 127.0.0.1:5001 max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:5002 max_fails=1 fail_timeout=5s;\n", rendered, StringComparison.Ordinal);
-        Assert.DoesNotContain("10.0.0.1", rendered, StringComparison.Ordinal);
-        Assert.Contains("listen 127.0.0.1:8080;", rendered, StringComparison.Ordinal);
-        Assert.Contains("access_log /tmp/push-test/access.log push_paths;", rendered, StringComparison.Ordinal);
-        Assert.Contains("hash $push_affinity consistent;", rendered, StringComparison.Ordinal);
-        Assert.DoesNotContain("ip_hash", rendered.Split('\n').Where(l => !l.TrimStart().StartsWith('#')), StringComparer.Ordinal);
-    }
 
     private static async Task Publish(TestCluster cluster, HttpClient http, PublishItem item)
     {

@@ -15,9 +15,13 @@ public sealed class LedgerSubscriber : IAsyncDisposable
     private readonly IDisposable _handler;
     private readonly ILoggerFactory? _loggerFactory;
 
-    private LedgerSubscriber(string name, string user, IReadOnlyList<string> topics, PushClient client, ClientLedger record, ILoggerFactory? loggerFactory)
+    private LedgerSubscriber(
+        string name, string user, IReadOnlyList<string> topics, HttpTransportType transport, PushClient client, ClientLedger record,
+        NegotiationLog negotiations, ILoggerFactory? loggerFactory)
     {
         Name = name;
+        Transport = transport;
+        Negotiations = negotiations;
         User = user;
         Topics = topics;
         Client = client;
@@ -41,6 +45,11 @@ public sealed class LedgerSubscriber : IAsyncDisposable
     public string User { get; }
 
     public IReadOnlyList<string> Topics { get; }
+
+    public HttpTransportType Transport { get; }
+
+    /// <summary>Through the local cluster's nginx: which node answered each of its negotiations.</summary>
+    public NegotiationLog Negotiations { get; }
 
     public PushClient Client { get; }
 
@@ -66,8 +75,10 @@ public sealed class LedgerSubscriber : IAsyncDisposable
         var loggerFactory = Environment.GetEnvironmentVariable("PUSH_TEST_LOGS") == "1"
             ? LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug))
             : null;
+        var negotiations = new NegotiationLog();
         var client = new PushClient(new PushClientOptions
         {
+            HttpMessageHandlerFactory = negotiations.Wrap,
             Url = url,
             AccessTokenProvider = () => Task.FromResult<string?>(token),
             Protocol = protocol,
@@ -77,7 +88,7 @@ public sealed class LedgerSubscriber : IAsyncDisposable
             ConfigureConnection = configure,
             InitialPositions = initialPositions,
         });
-        var subscriber = new LedgerSubscriber(name, user, topics, client, ledger.Client(name), loggerFactory);
+        var subscriber = new LedgerSubscriber(name, user, topics, transport, client, ledger.Client(name), negotiations, loggerFactory);
         foreach (var topic in topics)
         {
             // Recorded while disconnected: joined (with its position) by the start.

@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using PushService.Client;
 using PushService.Tests.Infrastructure;
 
@@ -19,22 +16,22 @@ public sealed class LocalClusterScriptTests : IDisposable
     [Fact]
     public async Task UpServesThroughNginxStatusReportsAndDownStopsEverythingItStarted()
     {
-        var (nginxPort, nodePort, redisPort) = (FreePort.Next(), FreeRange(2), FreePort.Next());
-        var environment = new Dictionary<string, string>
+        var (nginxPort, nodePort, redisPort) = (FreePort.Next(), FreePort.Range(2), FreePort.Next());
+        var script = new ClusterScript(_folder, new Dictionary<string, string>
         {
-            ["CLUSTER_DIR"] = _folder,
             ["CLUSTER_NODES"] = "2",
             ["CLUSTER_PORT"] = nginxPort.ToString(CultureInfo.InvariantCulture),
             ["CLUSTER_NODE_PORT"] = nodePort.ToString(CultureInfo.InvariantCulture),
             ["CLUSTER_REDIS_PORT"] = redisPort.ToString(CultureInfo.InvariantCulture),
-            ["CLUSTER_DLL"] = Path.Combine(ServiceProcess.FindServiceDirectory(), "PushService.dll"),
+            ["CLUSTER_DLL"] = Path.Combine(ServiceProcess.ServiceDirectory, "PushService.dll"),
             ["CLUSTER_STOP_TIMEOUT"] = "15",
-        };
+        });
         try
         {
-            var up = await RunAsync("up", environment);
+            var up = await script.TryRunAsync("up");
             Assert.True(up.ExitCode == 0, up.Output);
             var secrets = File.ReadAllLines(Path.Combine(_folder, "secrets.env")).Select(l => l.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            Assert.Contains(secrets["Push__ApiKeys__0__Key"], up.Output, StringComparison.Ordinal);
             var balancer = new Uri($"http://127.0.0.1:{nginxPort}");
 
             await using var client = new PushClient(new PushClientOptions
@@ -51,65 +48,36 @@ public sealed class LocalClusterScriptTests : IDisposable
             var id = await publisher.PublishAsync(new { type = "t", users = new[] { "local-user" } });
             await inbox.WaitForAsync(n => n.Id == id);
 
-            var status = await RunAsync("status", environment);
+            var status = await script.TryRunAsync("status");
             Assert.Equal(0, status.ExitCode);
             Assert.Equal(4, status.Output.Split('\n').Count(l => l.Contains(" yes ", StringComparison.Ordinal)));
             Assert.Contains("/healthz/ready 200", status.Output, StringComparison.Ordinal);
+
+            // The operator's nginx config, with only the upstream servers, listen address and access log replaced.
+            var rendered = await File.ReadAllTextAsync(Path.Combine(_folder, "nginx", "pushservice.conf"));
+            Assert.Contains($"    server 127.0.0.1:{nodePort} max_fails=1 fail_timeout=5s;\n    server 127.0.0.1:{nodePort + 1} max_fails=1 fail_timeout=5s;\n", rendered, StringComparison.Ordinal);
+            Assert.DoesNotContain("10.0.0.1", rendered, StringComparison.Ordinal);
+            Assert.Contains($"listen 127.0.0.1:{nginxPort};", rendered, StringComparison.Ordinal);
+            Assert.Contains($"access_log {_folder}/nginx-access.log push_paths;", rendered, StringComparison.Ordinal);
+            Assert.Contains("hash $push_affinity consistent;", rendered, StringComparison.Ordinal);
+            Assert.Equal(
+                File.ReadAllLines(LoadBalancer.TemplatePath).Where(l => !l.TrimStart().StartsWith("server 10.", StringComparison.Ordinal)
+                    && !l.TrimStart().StartsWith("listen ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("access_log ", StringComparison.Ordinal)),
+                rendered.Split('\n').SkipLast(1).Where(l => !l.TrimStart().StartsWith("server 127.", StringComparison.Ordinal)
+                    && !l.TrimStart().StartsWith("listen ", StringComparison.Ordinal) && !l.TrimStart().StartsWith("access_log ", StringComparison.Ordinal)));
+
+            // A wrong node number is refused, and nothing is signalled.
+            var wrong = await script.TryRunAsync("node", "stop", "3");
+            Assert.NotEqual(0, wrong.ExitCode);
+            Assert.Contains("no node '3'", wrong.Output, StringComparison.Ordinal);
         }
         finally
         {
             var pids = Directory.GetFiles(_folder, "*.pid").Select(f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture)).ToList();
-            var down = await RunAsync("down", environment);
+            var down = await script.TryRunAsync("down");
             Assert.True(down.ExitCode == 0, down.Output);
             Assert.NotEmpty(pids);
-            Assert.All(pids, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"pid {pid} still runs after down"));
-        }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string verb, Dictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryPaths.Root, "deploy", "local", "cluster.sh"), verb])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
-        return (process.ExitCode, await output + await errors);
-    }
-
-    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
-    private static int FreeRange(int count)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var first = FreePort.Next();
-            if (Enumerable.Range(1, count - 1).All(i => IsFree(first + i)))
-            {
-                return first;
-            }
-        }
-        throw new InvalidOperationException($"No {count} consecutive free ports found.");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
+            Assert.All(pids, pid => Assert.False(ClusterScript.Runs(pid), $"pid {pid} still runs after down"));
         }
     }
 

@@ -18,7 +18,7 @@ public sealed class NodeCrashTests(ITestOutputHelper output) : ClusterScenario(o
     private static readonly string[] Topics = ["crash-a", "crash-b", "crash-c"];
 
     [Fact]
-    public Task KillingANodeMidStreamLosesAndDuplicatesNothingForAnyClient() => RunAsync(new() { LoadBalancer = true }, async cluster =>
+    public Task KillingANodeMidStreamLosesAndDuplicatesNothingForAnyClient() => RunAsync(new(), async cluster =>
     {
         var (node1, node2, node3) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
         // Three clients per node; each topic has one subscriber on every node. Half the clients

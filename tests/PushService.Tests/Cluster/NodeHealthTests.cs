@@ -40,7 +40,8 @@ public sealed class NodeHealthTests(ITestOutputHelper output) : ClusterScenario(
 
         await node2.KillAsync();
         var killed = Stopwatch.StartNew();
-        cluster.Mark("node2 killed (SIGKILL)");
+        Assert.False(node2.IsRunning);
+        cluster.Mark("node2 killed (cluster.sh node kill 2: SIGKILL)");
         // Nobody removed its entry: it lapses when node 2 stops renewing it (within the lease).
         await Eventually.TrueAsync(async () => await PresenceAsync(http, "lease-user") is (false, 0), Lease + TimeSpan.FromSeconds(2));
         cluster.Mark($"node1 says lease-user is offline, {killed.Elapsed.TotalSeconds:F2} s after the kill (lease {Lease.TotalSeconds} s)");
@@ -53,16 +54,16 @@ public sealed class NodeHealthTests(ITestOutputHelper output) : ClusterScenario(
         using var http = new HttpClient { BaseAddress = node.Url, Timeout = TimeSpan.FromSeconds(5) };
         Assert.Equal(HttpStatusCode.OK, await ReadinessAsync(http));
 
-        cluster.Redis.Kill();
+        await cluster.Redis.StopAsync();
         var down = Stopwatch.StartNew();
-        cluster.Mark("redis-server killed");
+        cluster.Mark("redis-server stopped (cluster.sh redis stop)");
         await Eventually.TrueAsync(async () => await ReadinessAsync(http) == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(10));
         cluster.Mark($"node unready after {down.Elapsed.TotalSeconds:F2} s");
         Assert.True(node.IsRunning);
 
-        await cluster.Redis.RestartAsync();
+        await cluster.Redis.StartAsync();
         var up = Stopwatch.StartNew();
-        cluster.Mark("redis-server restarted");
+        cluster.Mark("redis-server started again (cluster.sh redis start)");
         await Eventually.TrueAsync(async () => await ReadinessAsync(http) == HttpStatusCode.OK, TimeSpan.FromSeconds(10));
         cluster.Mark($"node ready again after {up.Elapsed.TotalSeconds:F2} s");
     });

@@ -27,7 +27,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output) : ClusterScenario
         var publishing = Task.WhenAll(publisher1.RunAsync(), publisher2.RunAsync());
         await Task.WhenAll(publisher1.AcceptedAtLeastAsync(600), publisher2.AcceptedAtLeastAsync(600)).WaitAsync(TimeSpan.FromSeconds(30));
 
-        cluster.Redis.Kill();
+        await cluster.Redis.KillAsync();
         var killedAt = Stopwatch.GetTimestamp();
         cluster.Mark($"redis killed (SIGKILL) after {cluster.Ledger.AcceptedCount} accepted");
         // Down long enough for both publishers to be refused, and then one more second of their clock.
@@ -110,13 +110,14 @@ public sealed class RedisOutageTests(ITestOutputHelper output) : ClusterScenario
         var publishing = Task.WhenAll(publisher1.RunAsync(), publisher2.RunAsync());
         await Task.WhenAll(publisher1.AcceptedAtLeastAsync(750), publisher2.AcceptedAtLeastAsync(750)).WaitAsync(TimeSpan.FromSeconds(30));
 
-        cluster.Redis.Pause();
+        await cluster.Redis.PauseAsync();
         var pausedAt = Stopwatch.GetTimestamp();
         cluster.Mark($"redis stopped (SIGSTOP) after {cluster.Ledger.AcceptedCount} accepted");
         // By the publisher's own clock, publishing into the stall all along.
         await publisher1.RunningForAsync(TimeSpan.FromSeconds(seconds)).WaitAsync(TimeSpan.FromSeconds(30));
-        cluster.Redis.Continue();
+        // Before the script sends SIGCONT: a publish sent until then was sent into the stall.
         var continuedAt = Stopwatch.GetTimestamp();
+        await cluster.Redis.ResumeAsync();
         cluster.Mark("redis continued (SIGCONT)");
 
         await publishing.WaitAsync(TimeSpan.FromSeconds(90));
@@ -154,11 +155,11 @@ public sealed class RedisOutageTests(ITestOutputHelper output) : ClusterScenario
         var publisher = cluster.Publisher("into-the-stall", [cluster.Nodes[1]], [new PublishItem("quiet-1", ["quiet-user"], [])],
             new PublisherOptions { RatePerSecond = 10, TimeLimit = TimeSpan.FromSeconds(30) });
 
-        cluster.Redis.Pause();
+        await cluster.Redis.PauseAsync();
         cluster.Mark("redis stopped (SIGSTOP)");
         var publishing = publisher.RunAsync();
         await publisher.UnavailableAsync().WaitAsync(TimeSpan.FromSeconds(15));
-        cluster.Redis.Continue();
+        await cluster.Redis.ResumeAsync();
         cluster.Mark("503 received; redis continued (SIGCONT)");
         await publishing.WaitAsync(TimeSpan.FromSeconds(30));
         publisher.AssertAllAccepted();

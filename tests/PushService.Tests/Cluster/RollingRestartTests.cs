@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.AspNetCore.Http.Connections;
 using PushService.Client;
 using PushService.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -8,28 +9,36 @@ namespace PushService.Tests.Cluster;
 
 /// <summary>
 /// A rolling restart while notifications flow: each node in turn gets SIGTERM, drains (its
-/// clients reconnect elsewhere through nginx, with jitter) and starts again. Nobody loses or
-/// repeats a notification, each node exits within its drain timeout, and the clients of a
-/// draining node come back spread out in time, not as one spike.
+/// clients reconnect elsewhere through nginx, with jitter) and starts again. The clients use every
+/// transport, so Server-Sent Events and long polling depend on nginx's stickiness while their home
+/// node leaves and returns. Nobody loses or repeats a notification, each node exits within its
+/// drain timeout, every client of a draining node is connected to another node before it starts
+/// again, and those clients come back spread out in time, not as one spike.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class RollingRestartTests(ITestOutputHelper output) : ClusterScenario(output)
 {
     private const int Notifications = 3_000;
-    private const int ClientsPerNode = 3;
+    /// <summary>Per node, one client of each: MessagePack where the transport can carry binary.</summary>
+    private static readonly (HttpTransportType Transport, PushProtocol Protocol)[] Clients =
+    [
+        (HttpTransportType.WebSockets, PushProtocol.MessagePack),
+        (HttpTransportType.ServerSentEvents, PushProtocol.Json),
+        (HttpTransportType.LongPolling, PushProtocol.MessagePack),
+    ];
+
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
     private static readonly string[] Topics = ["roll-a", "roll-b", "roll-c"];
 
     [Fact]
     public Task ARollingRestartUnderLoadLosesAndRepeatsNothingAndSpreadsTheReconnects() => RunAsync(new()
     {
-        LoadBalancer = true,
         Settings = new Dictionary<string, string?> { ["Push:Drain:Timeout"] = DrainTimeout.ToString("c", CultureInfo.InvariantCulture) },
     }, async cluster =>
     {
-        var clients = cluster.Nodes.SelectMany((node, n) => Enumerable.Range(0, ClientsPerNode).Select(c => (Node: node, User: $"roll-u{n}{c}", Client: c))).ToList();
+        var clients = cluster.Nodes.SelectMany((node, n) => Clients.Select((kind, c) => (Node: node, User: $"roll-u{n}{c}", Client: c, kind.Transport, kind.Protocol))).ToList();
         var subscribers = await Task.WhenAll(clients.Select(c => cluster.SubscribeThroughLoadBalancerAsync(
-            $"client-{c.Node.NodeId}-{c.Client}", c.Node, c.User, [Topics[c.Client]], (c.Client % 2 == 0) ? PushProtocol.Json : PushProtocol.MessagePack)));
+            $"{c.Transport}-{c.Node.NodeId}", c.Node, c.User, [Topics[c.Client]], c.Protocol, c.Transport)));
         var clock = Stopwatch.StartNew();
         var reconnects = new List<(string Client, TimeSpan At)>();
         foreach (var subscriber in subscribers)
@@ -59,7 +68,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : ClusterScena
         await publisher.AcceptedAtLeastAsync(Notifications / 10).WaitAsync(TimeSpan.FromSeconds(20));
 
         // One probe key per node, to see when nginx sends that node's clients to it again.
-        var balancer = cluster.LoadBalancer!;
+        var balancer = cluster.LoadBalancer;
         var probes = new Dictionary<ServiceProcess, string>();
         foreach (var node in cluster.Nodes)
         {
@@ -68,11 +77,30 @@ public sealed class RollingRestartTests(ITestOutputHelper output) : ClusterScena
         var drains = new List<(string Node, TimeSpan Sent, TimeSpan Took)>();
         foreach (var node in cluster.Nodes)
         {
+            // Its clients now: those whose last connection was negotiated with it. Each node holds
+            // at least its own three (clients only move when their node leaves).
+            var before = Stopwatch.GetTimestamp();
+            var leaving = subscribers.Where(s => s.Negotiations.LastAccepted()?.Upstream == node.Address).ToList();
+            Assert.True(Clients.All(kind => leaving.Any(s => s.Transport == kind.Transport)), $"{node.NodeId} holds {string.Join(", ", leaving.Select(s => s.Name))} before its drain: not every transport.");
+
             var sent = clock.Elapsed;
             await node.TerminateAsync();
             var took = clock.Elapsed - sent;
             drains.Add((node.NodeId, sent, took));
             cluster.Mark($"{node.NodeId} drained and exited in {took.TotalSeconds:F2} s ({publisher.Accepted} accepted)");
+            // Before it starts again, every client it had is connected to another node.
+            try
+            {
+                await Eventually.TrueAsync(() => Task.FromResult(leaving.All(s => s.Client.State == PushConnectionState.Connected
+                    && s.Negotiations.LastAccepted(since: before) is { } moved && moved.Upstream != node.Address)), TimeSpan.FromSeconds(30));
+            }
+            catch (TimeoutException)
+            {
+                throw new Xunit.Sdk.XunitException($"Not every client of {node.NodeId} reconnected to another node while it was down:{Environment.NewLine}"
+                    + string.Join(Environment.NewLine, leaving.Select(s => $"{s.Name}: {s.Client.State}; negotiations {s.Negotiations}")));
+            }
+            cluster.Mark($"{node.NodeId}'s clients moved: " + string.Join(", ", leaving.Select(s =>
+                $"{s.Name} → {cluster.Nodes.Single(n => n.Address == s.Negotiations.LastAccepted(since: before)!.Upstream).NodeId}")));
             await node.RestartAsync();
             // As an operator would: the next node only once this one is back in nginx's rotation
             // (its passive health check skips a node for fail_timeout after a refused connection).

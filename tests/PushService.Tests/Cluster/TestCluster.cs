@@ -26,10 +26,7 @@ public sealed record ClusterOptions
 {
     public int Nodes { get; init; } = 3;
 
-    /// <summary>nginx in front of the nodes (deploy/nginx/pushservice.conf).</summary>
-    public bool LoadBalancer { get; init; }
-
-    /// <summary>redis-server keeps an append-only file, so a restart loses nothing.</summary>
+    /// <summary>redis-server keeps an append-only file (fsync on every write), so a restart loses nothing.</summary>
     public bool AppendOnly { get; init; }
 
     /// <summary>Appended to the nodes' Redis connection string, e.g. <c>,asyncTimeout=1000</c>.</summary>
@@ -40,34 +37,42 @@ public sealed record ClusterOptions
 }
 
 /// <summary>
-/// One scenario's world: its own redis-server, node processes, nginx when asked, the ledger and
-/// the subscribers. Each node's whole output goes to a log folder that is kept (and named in
-/// the test output) when the scenario fails.
+/// One scenario's world, started and controlled by <c>deploy/local/cluster.sh</c> as an operator
+/// runs it: its own redis-server, node processes and nginx (the operator's config) on free
+/// loopback ports, all output in one folder that is kept (and named in the test output) when the
+/// scenario fails. The test adds the ledger and the subscribers.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
+    /// <summary>Besides the scenario's own: short timeouts, so a dead Redis shows quickly.</summary>
+    private const string RedisOptions = "abortConnect=false,connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000";
+
     private readonly List<LedgerSubscriber> _subscribers = [];
     private readonly List<SteadyPublisher> _publishers = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly StringBuilder _timeline = new();
+    private readonly ClusterScript _script;
     private ConnectionMultiplexer? _redisClient;
 
-    private TestCluster(RedisServer redis, string prefix, string logDirectory)
+    private TestCluster(ClusterScript script, ClusterRedis redis, string prefix, IEnumerable<ServiceProcess> nodes, LoadBalancer loadBalancer)
     {
+        _script = script;
         Redis = redis;
         Prefix = prefix;
-        LogDirectory = logDirectory;
+        Nodes = [.. nodes];
+        LoadBalancer = loadBalancer;
     }
 
-    public RedisServer Redis { get; }
+    public ClusterRedis Redis { get; }
 
     public string Prefix { get; }
 
-    public string LogDirectory { get; }
+    /// <summary>The script's folder: pid files, every process's log, the rendered nginx config.</summary>
+    public string LogDirectory => _script.Directory;
 
-    public List<ServiceProcess> Nodes { get; } = [];
+    public IReadOnlyList<ServiceProcess> Nodes { get; }
 
-    public LoadBalancer? LoadBalancer { get; private set; }
+    public LoadBalancer LoadBalancer { get; }
 
     public Ledger Ledger { get; } = new();
 
@@ -84,44 +89,60 @@ public sealed class TestCluster : IAsyncDisposable
 
     public bool KeepLogs { get; set; }
 
+    /// <summary>
+    /// <c>cluster.sh up</c> in a new folder, on free ports; a port taken between picking and
+    /// binding is retried on others.
+    /// </summary>
     public static async Task<TestCluster> StartAsync(ClusterOptions options)
     {
-        var redis = new RedisServer { AppendOnly = options.AppendOnly };
-        await redis.InitializeAsync();
         var prefix = "cluster-" + Guid.NewGuid().ToString("N")[..8];
-        var cluster = new TestCluster(redis, prefix, Directory.CreateTempSubdirectory("push-cluster-").FullName);
-        try
+        var settings = PushNode.DefaultSettings(prefix: prefix);
+        // The script gives the nodes their Redis (CLUSTER_REDIS_*) and their ids.
+        settings.Remove("Push:Redis");
+        foreach (var (key, value) in options.Settings)
         {
-            var settings = PushNode.DefaultSettings(redis.ConnectionString + options.RedisOptions, prefix);
-            foreach (var (key, value) in options.Settings)
-            {
-                settings[key] = value;
-            }
-            var starting = Enumerable.Range(1, options.Nodes)
-                .Select(i => ServiceProcess.StartAsync($"node{i.ToString(CultureInfo.InvariantCulture)}", settings, cluster.LogDirectory)).ToList();
-            try
-            {
-                await Task.WhenAll(starting);
-            }
-            finally
-            {
-                // Those that did start are the cluster's to stop, whatever happened to the others.
-                cluster.Nodes.AddRange(starting.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
-            }
-            var nodes = cluster.Nodes;
-            if (options.LoadBalancer)
-            {
-                cluster.LoadBalancer = await LoadBalancer.StartAsync(cluster.Nodes);
-            }
-            cluster.Mark($"started: redis :{redis.Port}{(options.AppendOnly ? " (AOF)" : "")}, {string.Join(", ", nodes.Select(n => $"{n.NodeId} :{n.Port} pid {n.Pid}"))}"
-                + (cluster.LoadBalancer is { } lb ? $", nginx :{lb.Port}" : ""));
-            return cluster;
+            settings[key] = value;
         }
-        catch
+        for (var attempt = 1; ; attempt++)
         {
-            cluster.KeepLogs = true;
+            var (nginxPort, nodePort, redisPort) = (FreePort.Next(), FreePort.Range(options.Nodes), FreePort.Next());
+            var redisOptions = RedisOptions + options.RedisOptions;
+            var environment = new Dictionary<string, string>
+            {
+                ["CLUSTER_NODES"] = options.Nodes.ToString(CultureInfo.InvariantCulture),
+                ["CLUSTER_PORT"] = nginxPort.ToString(CultureInfo.InvariantCulture),
+                ["CLUSTER_NODE_PORT"] = nodePort.ToString(CultureInfo.InvariantCulture),
+                ["CLUSTER_REDIS_PORT"] = redisPort.ToString(CultureInfo.InvariantCulture),
+                ["CLUSTER_REDIS_OPTIONS"] = redisOptions,
+                ["CLUSTER_AOF"] = options.AppendOnly ? "always" : "0",
+                ["CLUSTER_DLL"] = Path.Combine(ServiceProcess.ServiceDirectory, "PushService.dll"),
+                ["CLUSTER_STOP_TIMEOUT"] = "15",
+            };
+            foreach (var (key, value) in settings)
+            {
+                environment[key.Replace(":", "__", StringComparison.Ordinal)] = value ?? "";
+            }
+            var script = new ClusterScript(Directory.CreateTempSubdirectory("push-cluster-").FullName, environment);
+            var cluster = new TestCluster(
+                script, new ClusterRedis(script, redisPort, redisOptions), prefix,
+                Enumerable.Range(1, options.Nodes).Select(i => new ServiceProcess(script, i, nodePort + i - 1)),
+                new LoadBalancer(script, nginxPort));
+            var (exitCode, output) = await script.TryRunAsync("up");
+            if (exitCode == 0)
+            {
+                cluster.Mark($"started by cluster.sh: redis :{redisPort}{(options.AppendOnly ? " (AOF)" : "")}, "
+                    + string.Join(", ", cluster.Nodes.Select(n => $"{n.NodeId} :{n.Port} pid {n.Pid}")) + $", nginx :{nginxPort}");
+                return cluster;
+            }
+            var portTaken = output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                || Directory.GetFiles(script.Directory, "*.log").Any(f => File.ReadAllText(f).Contains("address already in use", StringComparison.OrdinalIgnoreCase));
+            var retry = portTaken && attempt < 3;
+            cluster.KeepLogs = !retry;
             await cluster.DisposeAsync();
-            throw;
+            if (!retry)
+            {
+                throw new InvalidOperationException($"cluster.sh up exited with {exitCode} (folder kept: {script.Directory}):{Environment.NewLine}{output}");
+            }
         }
     }
 
@@ -167,7 +188,7 @@ public sealed class TestCluster : IAsyncDisposable
         string name, ServiceProcess node, string user, IReadOnlyList<string>? topics = null, PushProtocol protocol = PushProtocol.Json,
         HttpTransportType transport = HttpTransportType.WebSockets)
     {
-        var balancer = LoadBalancer ?? throw new InvalidOperationException("This cluster has no load balancer.");
+        var balancer = LoadBalancer;
         var key = await balancer.AffinityKeyForAsync(node, name);
         var subscriber = await AddAsync(LedgerSubscriber.StartAsync(Ledger, name, balancer.Url, user, topics, protocol, balancer.Affinity(key), transport: transport));
         Assert.True(await balancer.UpstreamForAsync(key) == node.Address, $"{name}'s affinity key {key} no longer leads to {node.NodeId}.");
@@ -229,11 +250,9 @@ public sealed class TestCluster : IAsyncDisposable
         {
             text.AppendLine(node.Tail(25));
         }
-        if (LoadBalancer is not null)
-        {
-            text.AppendLine(LoadBalancer.Tail(15));
-        }
-        text.AppendLine($"Full node logs: {LogDirectory}");
+        text.AppendLine(LoadBalancer.Tail(15));
+        text.AppendLine(Redis.Tail(10));
+        text.AppendLine($"Full logs: {LogDirectory}");
         return text.ToString();
     }
 
@@ -244,16 +263,18 @@ public sealed class TestCluster : IAsyncDisposable
         {
             publisher.Dispose();
         }
-        if (LoadBalancer is not null)
-        {
-            await LoadBalancer.DisposeAsync();
-        }
-        await Task.WhenAll(Nodes.Select(n => n.DisposeAsync().AsTask()));
+        LoadBalancer.Dispose();
         if (_redisClient is not null)
         {
             await _redisClient.DisposeAsync();
         }
-        await Redis.DisposeAsync();
+        // Stops exactly what "up" and the scenario's "node start"s started, by their recorded PIDs.
+        var (exitCode, output) = await _script.TryRunAsync("down");
+        if (exitCode != 0)
+        {
+            KeepLogs = true;
+            Console.Error.WriteLine($"cluster.sh down exited with {exitCode} (folder kept: {LogDirectory}):{Environment.NewLine}{output}");
+        }
         if (!KeepLogs)
         {
             try

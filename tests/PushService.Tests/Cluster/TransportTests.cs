@@ -18,9 +18,9 @@ public sealed class TransportTests(ITestOutputHelper output) : ClusterScenario(o
     private static readonly HttpTransportType[] Transports = [HttpTransportType.WebSockets, HttpTransportType.ServerSentEvents, HttpTransportType.LongPolling];
 
     [Fact]
-    public Task EveryTransportThroughNginxWithTheSdkAndTheJavaScriptClientGetsPublishesFromEveryNode() => RunAsync(new() { LoadBalancer = true }, async cluster =>
+    public Task EveryTransportThroughNginxWithTheSdkAndTheJavaScriptClientGetsPublishesFromEveryNode() => RunAsync(new(), async cluster =>
     {
-        var balancer = cluster.LoadBalancer!;
+        var balancer = cluster.LoadBalancer;
         // The SDK: each transport on each node.
         await Task.WhenAll(Transports.SelectMany((transport, t) => cluster.Nodes.Select((node, n) =>
             cluster.SubscribeThroughLoadBalancerAsync($"sdk-{transport}-{node.NodeId}", node, $"transport-sdk{t}{n}", [Topic], transport: transport))));

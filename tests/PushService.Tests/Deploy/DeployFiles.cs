@@ -147,7 +147,7 @@ internal static partial class DeployFiles
     [GeneratedRegex(@"^(?<n>\d+)(?<unit>[kKmMgG]?)$")]
     private static partial Regex NginxSizePattern();
 
-    // The same lines that tests/.../Cluster/LoadBalancer.cs and docker-compose.yml's awk replace.
+    // The same lines that deploy/local/cluster.sh and docker-compose.yml's awk replace.
     [GeneratedRegex(@"^[ \t]*server[ \t]+(?<host>[^\s;:]+):(?<port>\d+)[^;\n]*;", RegexOptions.Multiline)]
     private static partial Regex NginxUpstreamServer();
 
