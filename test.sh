@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test. Installs what the tests need first (redis-server, nginx and chromium from Debian,
+# Runs every test. Installs what the tests need first (redis-server, nginx, curl and chromium from Debian,
 # the JavaScript client and the TypeScript SDK's packages from npm, and Node itself if absent) when
 # missing, so a fresh Debian machine with the .NET SDK needs nothing else. CI runs this same script.
 set -euo pipefail
@@ -9,6 +9,7 @@ packages=()
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || packages+=(nginx)
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+command -v curl >/dev/null 2>&1 || packages+=(curl)   # deploy/local/cluster.sh's readiness checks
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
 if ((${#packages[@]})); then
   echo "test.sh: installing ${packages[*]}"

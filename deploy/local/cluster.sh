@@ -337,6 +337,7 @@ start_nginx() {
 # --- commands -----------------------------------------------------------------------------
 
 up() {
+  command -v curl >/dev/null || die "curl is not installed (apt-get install curl): readiness is checked with it"
   mkdir -p "$dir"
   if [ ! -f "$dir/cluster.env" ]; then
     load_settings
