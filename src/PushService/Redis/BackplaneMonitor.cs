@@ -43,6 +43,8 @@ internal sealed class BackplaneMonitor(
     // was sent before, so that only a heartbeat through the restored subscription counts.
     private long _required = 1;
     private long _losses;
+    // Heartbeats heard after a silence longer than the staleness, none missing: the node was unready, lost nothing.
+    private long _lateReturns;
     private string _lossReason = "";
 
     /// <summary>True while the node receives what is published to Redis.</summary>
@@ -118,39 +120,39 @@ internal sealed class BackplaneMonitor(
     /// <summary>Logs changes of health and asks connections to resume after a loss, once healthy again.</summary>
     private async Task WatchAsync(CancellationToken stoppingToken)
     {
-        var handledLosses = 0L;
+        var (handledLosses, handledLate) = (0L, 0L);
         var everHealthy = false;
-        var lost = false;
+        var reportedLost = false;
         using var timer = new PeriodicTimer(Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            long losses;
+            long losses, late;
             string reason;
             lock (_gate)
             {
-                (losses, reason) = (_losses, _lossReason);
+                (losses, late, reason) = (_losses, _lateReturns, _lossReason);
             }
             if (!IsHealthy)
             {
-                if (everHealthy && !lost)
+                if (everHealthy && !reportedLost)
                 {
-                    RedisLog.BackplaneLost(logger, losses != handledLosses ? reason : "no heartbeat heard for " + Staleness.TotalSeconds.ToString(CultureInfo.InvariantCulture) + " s");
+                    RedisLog.BackplaneLost(logger, losses != handledLosses ? reason : $"no heartbeat heard for {Staleness.TotalSeconds} s");
+                    reportedLost = true;
                 }
-                lost = true;
                 continue;
             }
-            // Also when the loss came and went between two ticks: the node never looked unready,
-            // and yet pushes may be missing.
+            // Counted, not sampled: a loss that came and went between two ticks, with the node
+            // never looking unready, may still have cost pushes.
             if (losses != handledLosses)
             {
-                handledLosses = losses;
                 RedisLog.BackplaneRestored(logger, reason, connections.RequestCloseAll());
             }
-            else if (lost && everHealthy)
+            else if (late != handledLate && everHealthy)
             {
                 RedisLog.BackplaneCaughtUp(logger);
             }
-            lost = false;
+            (handledLosses, handledLate) = (losses, late);
+            reportedLost = false;
             everHealthy = true;
         }
     }
@@ -174,13 +176,18 @@ internal sealed class BackplaneMonitor(
             {
                 return;
             }
+            var now = time.GetUtcNow().UtcTicks;
             // Before the first heartbeat heard nothing was promised, so nothing can be missing.
             if (_heard > 0)
             {
                 missed = number - _heard - 1;
+                if (missed == 0 && now - _heardAtTicks > Staleness.Ticks)
+                {
+                    _lateReturns++;
+                }
             }
             _heard = number;
-            _heardAtTicks = time.GetUtcNow().UtcTicks;
+            _heardAtTicks = now;
         }
         if (missed > 0)
         {

@@ -9,7 +9,8 @@ namespace PushService.Tests.Infrastructure;
 /// silently disappear: while <see cref="Drop"/> is set, every message frame from Redis that it
 /// matches is swallowed whole (the rest of the stream, replies included, goes on untouched), so
 /// publishes succeed and nothing arrives — a subscription gone deaf without any error. It can also
-/// cut the connections that carry subscriptions, as a network blip does. Frames are read as RESP
+/// hold messages back and let them go later, in order (a late backplane, nothing lost), and cut
+/// the connections that carry subscriptions, as a network blip does. Frames are read as RESP
 /// (RESP2 and RESP3), only to find where each message begins and ends.
 /// </summary>
 public sealed class RedisSubscriptionProxy : IAsyncDisposable
@@ -25,6 +26,7 @@ public sealed class RedisSubscriptionProxy : IAsyncDisposable
     private readonly List<Relay> _relays = [];
     private readonly Task _accepting;
     private volatile Func<string, bool>? _drop;
+    private volatile bool _hold;
 
     public RedisSubscriptionProxy(int redisPort)
     {
@@ -51,6 +53,39 @@ public sealed class RedisSubscriptionProxy : IAsyncDisposable
 
     /// <summary>Every message frame dropped so far, as text.</summary>
     public Inbox<string> Dropped { get; } = new();
+
+    /// <summary>Every message frame held back so far, as text.</summary>
+    public Inbox<string> Held { get; } = new();
+
+    /// <summary>From now on, messages wait in the proxy until <see cref="ReleaseAsync"/> (replies still pass).</summary>
+    public void HoldMessages() => _hold = true;
+
+    /// <summary>Forwards the messages held back, in order, and lets later ones through.</summary>
+    public async Task ReleaseAsync()
+    {
+        _hold = false;
+        Relay[] relays;
+        lock (_relays)
+        {
+            relays = [.. _relays];
+        }
+        foreach (var relay in relays.Where(r => !r.Running.IsCompleted))
+        {
+            await relay.Writing.WaitAsync(_stop.Token);
+            try
+            {
+                await FlushHeldAsync(relay);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException)
+            {
+                // That connection is gone: so are its messages, as with any cut connection.
+            }
+            finally
+            {
+                relay.Writing.Release();
+            }
+        }
+    }
 
     /// <summary>
     /// Closes every connection on which Redis has confirmed a SUBSCRIBE or sent a message; the
@@ -146,10 +181,25 @@ public sealed class RedisSubscriptionProxy : IAsyncDisposable
             }
             pending.Write(buffer, 0, read);
             var data = pending.GetBuffer().AsMemory(0, (int)pending.Length);
-            var (keep, complete) = Sift(data.Span, relay);
-            foreach (var range in keep)
+            int complete;
+            // One writer at a time, so that released messages and new frames keep their order.
+            await relay.Writing.WaitAsync(_stop.Token);
+            try
             {
-                await to.WriteAsync(data[range], _stop.Token);
+                if (!_hold)
+                {
+                    await FlushHeldAsync(relay);
+                }
+                List<Range> keep;
+                (keep, complete) = Sift(data.Span, relay);
+                foreach (var range in keep)
+                {
+                    await to.WriteAsync(data[range], _stop.Token);
+                }
+            }
+            finally
+            {
+                relay.Writing.Release();
             }
             // Keep the incomplete frame at the end for the next read.
             var rest = data[complete..].ToArray();
@@ -178,10 +228,26 @@ public sealed class RedisSubscriptionProxy : IAsyncDisposable
                 forwardFrom = end;
                 Dropped.Add(Encoding.UTF8.GetString(frame));
             }
+            else if (IsMessage(frame) && (_hold || relay.HeldFrames.Count > 0))
+            {
+                keep.Add(forwardFrom..start);
+                forwardFrom = end;
+                relay.HeldFrames.Add(frame.ToArray());
+                Held.Add(Encoding.UTF8.GetString(frame));
+            }
             start = end;
         }
         keep.Add(forwardFrom..start);
         return (keep, start);
+    }
+
+    private async Task FlushHeldAsync(Relay relay)
+    {
+        foreach (var frame in relay.HeldFrames)
+        {
+            await relay.Client.GetStream().WriteAsync(frame, _stop.Token);
+        }
+        relay.HeldFrames.Clear();
     }
 
     private static bool IsMessage(ReadOnlySpan<byte> frame) => frame.StartsWith(s_message2) || frame.StartsWith(s_message3);
@@ -239,6 +305,12 @@ public sealed class RedisSubscriptionProxy : IAsyncDisposable
         public TcpClient Server { get; } = new();
 
         public Task Running { get; set; } = Task.CompletedTask;
+
+        /// <summary>Held only while <see cref="Writing"/> is.</summary>
+        public SemaphoreSlim Writing { get; } = new(1, 1);
+
+        /// <summary>Messages held back, oldest first; used only while <see cref="Writing"/> is held.</summary>
+        public List<byte[]> HeldFrames { get; } = [];
 
         private volatile bool _subscribes;
 

@@ -19,10 +19,14 @@ public sealed class BackplaneHealthTests(ITestOutputHelper output) : IAsyncLifet
 {
     // The product's promise (README, Guarantees): unready within 10 s of losing the backplane.
     private static readonly TimeSpan Promise = TimeSpan.FromSeconds(10);
+    // RedisLog: back after a loss (connections asked to resume); back with every heartbeat, late.
+    private const int Restored = 1211;
+    private const int CaughtUp = 1213;
 
     private readonly RedisServer _redis = new();
     private readonly string _user = "bea-" + Guid.NewGuid().ToString("N")[..6];
     private readonly Inbox<Notification> _seen = new();
+    private readonly LogCapture _logs = new();
     private readonly TaskCompletionSource _reconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RedisSubscriptionProxy _proxy = null!;
     private PushNode _node = null!;
@@ -50,6 +54,7 @@ public sealed class BackplaneHealthTests(ITestOutputHelper output) : IAsyncLifet
         }
         await _proxy.DisposeAsync();
         await _redis.DisposeAsync();
+        _logs.Dispose();
     }
 
     [Fact]
@@ -117,6 +122,33 @@ public sealed class BackplaneHealthTests(ITestOutputHelper output) : IAsyncLifet
         await AssertExactlyOnceAsync(first, missed);
     }
 
+    /// <summary>
+    /// The other side of the 8 s staleness: a backplane that is only late (a stall, a node short of
+    /// CPU) makes the node unready for a while but loses nothing, so it must not send every client
+    /// away — a reconnect storm for nothing.
+    /// </summary>
+    [Fact]
+    public async Task ALateBackplaneMakesTheNodeUnreadyButKeepsItsClientConnectedAndTheLatePushArrivesLive()
+    {
+        await StartAsync(_proxy.ConnectionString);
+        var first = await PublishAsync();
+        await _seen.WaitForAsync(n => n.Id == first);
+
+        _proxy.HoldMessages();
+        var late = await PublishAsync();
+        await _proxy.Held.WaitForAsync(frame => frame.Contains(late, StringComparison.Ordinal));
+        await Eventually.TrueAsync(async () => await ReadinessAsync() != HttpStatusCode.OK, Promise + TimeSpan.FromSeconds(5));
+        await _proxy.ReleaseAsync();
+
+        await _seen.WaitForAsync(n => n.Id == late);
+        await Eventually.TrueAsync(async () => await ReadinessAsync() == HttpStatusCode.OK);
+        // The monitor's own verdict, once it has looked: every heartbeat came, nothing to resume.
+        await Eventually.TrueAsync(() => Task.FromResult(_logs.Entries.Any(e => e.EventId.Id == CaughtUp)));
+        Assert.DoesNotContain(_logs.Entries, e => e.EventId.Id == Restored);
+        await AssertExactlyOnceAsync(first, late);
+        Assert.False(_reconnected.Task.IsCompleted, "The client was sent to reconnect though nothing was lost.");
+    }
+
     [Fact]
     public async Task ANodeIsUnreadyWithinTenSecondsOfARedisStallWithTheClientsDefaultTimeoutsAndItsClientRecovers()
     {
@@ -148,7 +180,7 @@ public sealed class BackplaneHealthTests(ITestOutputHelper output) : IAsyncLifet
 
     private async Task StartAsync(string redis)
     {
-        _node = await PushNode.StartAsync(PushNode.DefaultSettings(redis, "health-" + Guid.NewGuid().ToString("N")[..8]));
+        _node = await PushNode.StartAsync(PushNode.DefaultSettings(redis, "health-" + Guid.NewGuid().ToString("N")[..8]), configure: _logs.AddTo);
         _http = _node.CreatePublisherClient();
         _http.Timeout = TimeSpan.FromSeconds(30);
         await Eventually.TrueAsync(async () => await ReadinessAsync() == HttpStatusCode.OK);
