@@ -15,12 +15,15 @@ internal static partial class RedisLog
     [LoggerMessage(1203, LogLevel.Warning, "Redis's subscription connection is not up yet; hub connections wait for it before the backplane subscribes.")]
     public static partial void WaitingForSubscriber(ILogger logger);
 
-    [LoggerMessage(1210, LogLevel.Warning, "The Redis backplane is lost: this node no longer hears what is published to Redis.")]
-    public static partial void BackplaneLost(ILogger logger);
+    [LoggerMessage(1210, LogLevel.Warning, "The Redis backplane is lost ({Reason}): this node may not hear what is published to Redis and reports unready.")]
+    public static partial void BackplaneLost(ILogger logger, string reason);
 
-    [LoggerMessage(1211, LogLevel.Information, "The Redis backplane is back; {Connections} connections were asked to reconnect and resume.")]
-    public static partial void BackplaneRestored(ILogger logger, int connections);
+    [LoggerMessage(1211, LogLevel.Information, "The Redis backplane is back after a loss ({Reason}); {Connections} connections were asked to reconnect and resume.")]
+    public static partial void BackplaneRestored(ILogger logger, string reason, int connections);
 
     [LoggerMessage(1212, LogLevel.Warning, "The Redis backplane could not unsubscribe while shutting down; its subscriptions end with the connection.")]
     public static partial void BackplaneDisposeFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1213, LogLevel.Information, "The Redis backplane is back: every heartbeat arrived, late, so nothing was missed and connections stay.")]
+    public static partial void BackplaneCaughtUp(ILogger logger);
 }
