@@ -97,8 +97,9 @@ public sealed class RedisOutageTests(ITestOutputHelper output) : ClusterScenario
 
     /// <remarks>
     /// 3 s is shorter than the nodes' backplane staleness (8 s): clients stay connected and fill
-    /// gaps live. 10 s is longer: every node counts its backplane lost and, once Redis answers,
-    /// asks its clients to reconnect and resume.
+    /// gaps live. 10 s is longer: every node reports unready during the stall; once Redis
+    /// continues, what it held back arrives live, and a node that lost a heartbeat or a
+    /// connection meanwhile asks its clients to reconnect and resume.
     /// </remarks>
     [Theory]
     [InlineData(3)]
