@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using PushService.Protocol;
 
 namespace PushService.Client;
 
@@ -63,6 +64,6 @@ public sealed class PublishRequest
         Topics = Topics,
         Broadcast = Broadcast,
         Data = Data,
-        Id = Guid.CreateVersion7().ToString(),
+        Id = SortableId.Next(),
     };
 }

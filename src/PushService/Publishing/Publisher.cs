@@ -42,7 +42,7 @@ internal sealed class Publisher(
         for (var i = 0; i < notifications.Count; i++)
         {
             var notification = notifications[i];
-            entries[i] = new HistoryEntry(notification.Id ?? Guid.CreateVersion7().ToString(), notification.Type, notification.Data, now);
+            entries[i] = new HistoryEntry(notification.Id ?? SortableId.Next(), notification.Type, notification.Data, now);
             foreach (var target in Targets(notification))
             {
                 // Once started, a store is not cancelled with the request: a half-cancelled
