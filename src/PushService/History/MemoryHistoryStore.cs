@@ -199,7 +199,11 @@ internal sealed class MemoryHistoryStore : IHistoryStore, IDisposable
             {
                 return new RecoveryResult(false, Position, []);
             }
-            var count = (int)Math.Min(limit, _offset - since.Offset);
+            if (_offset - since.Offset > limit)
+            {
+                return new RecoveryResult(false, Position, []);
+            }
+            var count = (int)(_offset - since.Offset);
             var entries = new StreamEntry[count];
             for (var i = 0; i < count; i++)
             {

@@ -94,7 +94,7 @@ internal sealed class RedisHistoryStore(RedisConnection redis, IOptions<HistoryO
         // since+1 with the expected length is exactly what was missed.
         var entries = Entries(reply[2]);
         var now = time.GetUtcNow().UtcDateTime;
-        var complete = entries.Count == Math.Min(limit, current.Offset - since.Offset)
+        var complete = entries.Count == current.Offset - since.Offset
             && entries[0].Offset == since.Offset + 1
             && !entries.Exists(e => HistoryRules.IsExpired(e.Entry, now, _options.Ttl));
         return new RecoveryResult(complete, current, complete ? entries : []);

@@ -37,16 +37,20 @@ public abstract partial class HistoryStoreSpecification
     }
 
     [Fact]
-    public async Task ReadSinceHonoursTheLimit()
+    public async Task ReadSinceAnswersAGapLongerThanTheLimitAsNotRecoveredNeverPartly()
     {
         var store = CreateStore(TestOptions());
         var position = await AppendAsync(store, "user:alice", 10);
 
-        var result = await store.ReadSinceAsync("user:alice", position with { Offset = 2 }, 3).DefaultTimeout();
+        var longer = await store.ReadSinceAsync("user:alice", position with { Offset = 2 }, 7).DefaultTimeout();
+        var within = await store.ReadSinceAsync("user:alice", position with { Offset = 2 }, 8).DefaultTimeout();
 
-        Assert.True(result.Recovered);
-        Assert.Equal([3L, 4, 5], result.Entries.Select(e => e.Offset));
-        Assert.Equal(position, result.Current);
+        Assert.False(longer.Recovered);
+        Assert.Empty(longer.Entries);
+        Assert.Equal(position, longer.Current);
+        Assert.True(within.Recovered);
+        Assert.Equal([3L, 4, 5, 6, 7, 8, 9, 10], within.Entries.Select(e => e.Offset));
+        Assert.Equal(position, within.Current);
     }
 
     [Theory]
