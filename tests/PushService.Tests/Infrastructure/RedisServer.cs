@@ -5,17 +5,14 @@ namespace PushService.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, started for the tests and killed by its PID
-/// afterwards. Without persistence by default; with <see cref="AppendOnly"/> it keeps an AOF in a
-/// temporary folder, so a restart on the same port keeps the data. A missing binary fails the
+/// afterwards, without persistence: a restart on the same port starts empty (the cluster tests get
+/// persistence from deploy/local/cluster.sh). A missing binary fails the
 /// run: the README's test command installs it, and a silent skip would hide that it did not.
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("push-redis-").FullName;
     private Process? _process;
-
-    /// <summary>Keep an append-only file (fsync every write), so a restart loses nothing.</summary>
-    public bool AppendOnly { get; init; }
 
     public int Port { get; private set; }
 
@@ -50,7 +47,7 @@ public sealed class RedisServer : IAsyncLifetime
         _process = null;
     }
 
-    /// <summary>Starts the server again on the same port (with its AOF, if it keeps one).</summary>
+    /// <summary>Starts the server again, empty, on the same port.</summary>
     public async Task RestartAsync()
     {
         Kill();
@@ -84,7 +81,7 @@ public sealed class RedisServer : IAsyncLifetime
         };
         foreach (var argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
             "--save", "", "--dir", _dataDirectory, "--protected-mode", "yes", "--loglevel", "notice",
-            "--appendonly", AppendOnly ? "yes" : "no", "--appendfsync", "always"])
+            "--appendonly", "no"])
         {
             start.ArgumentList.Add(argument);
         }
